@@ -1,0 +1,73 @@
+"""The ``dnmwatch`` command line: one command, sub-commands per stage.
+
+Sub-command groups live beside the code they drive (``dnmwatch.sim.cli`` and so on) and are
+registered here, so this module stays a thin table of contents. Errors of the package
+(:class:`~dnmwatch.errors.DnmwatchError`) are shown as one clear message and a non-zero exit
+status, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dnmwatch import __version__
+from dnmwatch.errors import ConfigError, DnmwatchError
+
+app = typer.Typer(
+    name="dnmwatch",
+    help="Monitor drug trade on darknet markets: collect, extract, normalise, estimate, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dnmwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """dnmwatch: systematic, safe monitoring of darknet drug markets."""
+
+
+def _register() -> None:
+    """Attach the sub-command groups. Done at call time so importing this module stays cheap."""
+    from dnmwatch.sim.cli import register as register_sim
+
+    register_sim(app)
+
+
+EXIT_CONFIG = 2
+EXIT_ERROR = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except DnmwatchError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_ERROR
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.secho("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

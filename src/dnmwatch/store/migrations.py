@@ -1,0 +1,210 @@
+"""Schema versions of the store and the forward migrations between them.
+
+A store records every migration it has received in ``schema_migrations``; its version is the
+highest one. Opening a store for writing applies the missing migrations in order, each in its
+own transaction (DuckDB's DDL is transactional, so a failed migration leaves the previous
+version intact). A store newer than this code is refused rather than guessed at: an old
+binary must not write into tables whose meaning it does not know.
+
+Migrations are append-only: never edit a released one, add the next version instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dnmwatch.errors import SchemaError
+
+VERSION_TABLE = "schema_migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step forward: SQL (several statements allowed) or a function of the connection."""
+
+    version: int
+    description: str
+    apply: str | Callable[[Any], None]
+
+
+# Times are TIMESTAMP holding UTC (no zone); days are DATE; money is DOUBLE; counts BIGINT.
+# The names and key columns are a contract researchers query (ARCHITECTURE.md).
+_V1_CONTRACT_TABLES = """
+CREATE TABLE markets (
+    market          VARCHAR PRIMARY KEY,
+    adapter         VARCHAR NOT NULL,
+    first_seen      TIMESTAMP,
+    last_seen       TIMESTAMP
+);
+CREATE TABLE crawls (
+    crawl_id        VARCHAR PRIMARY KEY,
+    market          VARCHAR NOT NULL,
+    started_at      TIMESTAMP NOT NULL,
+    finished_at     TIMESTAMP,
+    pages_ok        BIGINT NOT NULL DEFAULT 0,
+    pages_failed    BIGINT NOT NULL DEFAULT 0,
+    status          VARCHAR NOT NULL,
+    warc_path       VARCHAR,
+    counters        VARCHAR
+);
+CREATE TABLE listing_observations (
+    market          VARCHAR NOT NULL,
+    listing_id      VARCHAR NOT NULL,
+    crawl_id        VARCHAR,
+    observed_at     TIMESTAMP NOT NULL,
+    title           VARCHAR,
+    vendor_id       VARCHAR,
+    price           DOUBLE,
+    currency        VARCHAR,
+    price_eur       DOUBLE,
+    ships_from      VARCHAR,
+    ships_to        VARCHAR,
+    category        VARCHAR,
+    stock           BIGINT,
+    sold            BIGINT,
+    tiers           VARCHAR,
+    adapter         VARCHAR,
+    source          VARCHAR NOT NULL,
+    source_offset   BIGINT
+);
+CREATE TABLE listings (
+    market          VARCHAR NOT NULL,
+    listing_id      VARCHAR NOT NULL,
+    vendor_id       VARCHAR,
+    title           VARCHAR,
+    substance       VARCHAR,
+    category        VARCHAR,
+    form            VARCHAR,
+    mass_g          DOUBLE,
+    count           BIGINT,
+    dose_value      DOUBLE,
+    dose_unit       VARCHAR,
+    volume_ml       DOUBLE,
+    purity_pct      DOUBLE,
+    ships_from      VARCHAR,
+    ships_to        VARCHAR,
+    first_seen      TIMESTAMP,
+    last_seen       TIMESTAMP,
+    observations    BIGINT,
+    last_price_eur  DOUBLE,
+    PRIMARY KEY (market, listing_id)
+);
+CREATE TABLE vendors (
+    market          VARCHAR NOT NULL,
+    vendor_id       VARCHAR NOT NULL,
+    first_seen      TIMESTAMP,
+    last_seen       TIMESTAMP,
+    ships_from      VARCHAR,
+    pgp_fingerprint VARCHAR,
+    vendor_group    VARCHAR,
+    PRIMARY KEY (market, vendor_id)
+);
+CREATE TABLE feedback (
+    market          VARCHAR NOT NULL,
+    feedback_id     VARCHAR NOT NULL,
+    listing_id      VARCHAR,
+    vendor_id       VARCHAR,
+    posted_at       TIMESTAMP,
+    posted_shown    VARCHAR,
+    rating          DOUBLE,
+    price           DOUBLE,
+    currency        VARCHAR,
+    price_eur       DOUBLE,
+    text            VARCHAR,
+    first_seen      TIMESTAMP,
+    last_seen       TIMESTAMP,
+    PRIMARY KEY (market, feedback_id)
+);
+CREATE TABLE sales (
+    market          VARCHAR NOT NULL,
+    listing_id      VARCHAR,
+    vendor_id       VARCHAR,
+    day             DATE NOT NULL,
+    substance       VARCHAR,
+    category        VARCHAR,
+    ships_from      VARCHAR,
+    price_eur       DOUBLE,
+    mass_g          DOUBLE,
+    count           BIGINT,
+    feedback_id     VARCHAR,
+    weight          DOUBLE NOT NULL DEFAULT 1.0
+);
+CREATE TABLE rates (
+    day             DATE NOT NULL,
+    currency        VARCHAR NOT NULL,
+    eur_per_unit    DOUBLE NOT NULL,
+    source          VARCHAR,
+    PRIMARY KEY (day, currency)
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "contract tables of ARCHITECTURE.md", _V1_CONTRACT_TABLES),
+)
+"""Every migration, in order. The last version is the one this code reads and writes."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def read_version(conn: Any) -> int:
+    """The store's schema version: 0 for an empty file. Works on read-only connections."""
+    exists = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+        [VERSION_TABLE],
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0])
+
+
+def _check_order(migrations: Sequence[Migration]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise SchemaError(f"migrations must be numbered 1, 2, 3... in order, got {versions}")
+
+
+def apply_migrations(conn: Any, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring a writable connection up to the last of ``migrations``; return that version.
+
+    Raises :class:`SchemaError` if the store is newer than ``migrations`` or a step fails
+    (that step is rolled back; earlier steps stay applied and recorded).
+    """
+    _check_order(migrations)
+    latest = migrations[-1].version if migrations else 0
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
+        "applied_at TIMESTAMP NOT NULL)"
+    )
+    current = read_version(conn)
+    if current > latest:
+        raise SchemaError(
+            f"store schema version {current} is newer than this dnmwatch ({latest}); "
+            "upgrade dnmwatch to use this store"
+        )
+    for migration in migrations[current:]:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            if isinstance(migration.apply, str):
+                conn.execute(migration.apply)
+            else:
+                migration.apply(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.description, _utcnow()],
+            )
+            conn.execute("COMMIT")
+        except Exception as exc:  # any failure: undo this step, report it as a schema error
+            conn.execute("ROLLBACK")
+            raise SchemaError(
+                f"migration {migration.version} ({migration.description}) failed: {exc}"
+            ) from exc
+    return latest
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

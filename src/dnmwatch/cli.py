@@ -13,7 +13,9 @@ import sys
 import typer
 
 from dnmwatch import __version__
+from dnmwatch.cliopts import ConfigOpt, DataDirOpt, resolve_settings
 from dnmwatch.errors import ConfigError, DnmwatchError
+from dnmwatch.settings import format_settings
 
 app = typer.Typer(
     name="dnmwatch",
@@ -39,10 +41,20 @@ def _root(
     """dnmwatch: systematic, safe monitoring of darknet drug markets."""
 
 
+config_app = typer.Typer(help="Inspect the effective settings.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def _config_show(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Print the effective settings as TOML (secrets shown as their references, never values)."""
+    typer.echo(format_settings(resolve_settings(config, data_dir)))
+
+
 def _register() -> None:
     """Attach the sub-command groups. Done at call time so importing this module stays cheap."""
     from dnmwatch.sim.cli import register as register_sim
 
+    app.add_typer(config_app, name="config")
     register_sim(app)
 
 
@@ -51,18 +63,20 @@ EXIT_ERROR = 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    Typer/Click handle usage errors themselves (message + status 2); errors of the package are
+    turned into one line on stderr and status 1 (2 for configuration errors), never a traceback.
+    """
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="dnmwatch")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except DnmwatchError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_ERROR
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        return 130
     except KeyboardInterrupt:
         typer.secho("interrupted", err=True)
         return 130

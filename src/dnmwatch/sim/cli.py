@@ -1,0 +1,275 @@
+"""``dnmwatch sim ...`` and ``dnmwatch demo``: the simulator on the command line.
+
+Thin wiring only: the world comes from :mod:`dnmwatch.sim.generate`, the truth files from
+:mod:`dnmwatch.sim.truth`, the web servers from :mod:`dnmwatch.sim.server`. Long work shows a
+Rich progress bar; every failure is a :class:`~dnmwatch.errors.DnmwatchError` with a message.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dnmwatch.errors import SimulationError
+from dnmwatch.sim.model import SCALES, Scale, World, preset
+from dnmwatch.sim.server import FaultPlan, SimServer
+
+console = Console(stderr=True)
+out = Console()
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same world.")]
+ScaleOpt = Annotated[str, typer.Option("--scale", help=f"World size: {', '.join(SCALES)}.")]
+DaysOpt = Annotated[
+    int | None, typer.Option("--days", help="Length of the simulated period (default: by scale).")
+]
+
+
+def _scale(value: str) -> Scale:
+    if value not in SCALES:
+        raise SimulationError(f"unknown scale {value!r}; choose one of {', '.join(SCALES)}")
+    return value  # type: ignore[return-value]
+
+
+def build_world(seed: int, scale: str, days: int | None) -> World:
+    """Generate a world with a progress bar on the terminal."""
+    from dnmwatch.sim.generate import generate_world
+
+    config = preset(_scale(scale), seed=seed, days=days)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("generating world", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            progress.update(task, description=f"generating: {stage}", completed=fraction)
+
+        world = generate_world(config, progress=report)
+    return world
+
+
+def _summary(counts: dict[str, int], where: Path) -> None:
+    table = Table(title=f"ground truth in {where}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the truth Parquet files.")],
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    days: DaysOpt = None,
+) -> None:
+    """Generate a synthetic market ecosystem and write its ground truth as Parquet."""
+    from dnmwatch.sim.truth import write_truth
+
+    started = time.perf_counter()
+    world = build_world(seed, scale, days)
+    counts = write_truth(world, out_dir)
+    _summary(counts, out_dir)
+    console.print(f"generated in {time.perf_counter() - started:.1f} s")
+
+
+def _load_or_generate(truth: Path | None, seed: int, scale: str, days: int | None) -> World:
+    if truth is not None:
+        from dnmwatch.sim.truth import read_truth
+
+        return read_truth(truth)
+    return build_world(seed, scale, days)
+
+
+def _print_markets(world: World, urls: dict[str, str], day: int, control_url: str) -> None:
+    table = Table(title=f"simulated markets on {world.config.day_date(day)} (day {day})")
+    for col in ("market", "engine", "lifecycle", "url"):
+        table.add_column(col)
+    for spec in world.config.markets:
+        end = f"{spec.end_kind} on day {spec.end_day}" if spec.end_day is not None else "survives"
+        table.add_row(
+            spec.name, spec.engine, f"day {spec.launch_day} -> {end}", urls.get(spec.name, "-")
+        )
+    out.print(table)
+    out.print(f'clock control: {control_url}/clock  (PUT {{"day": N}} to move the clock)')
+
+
+def _fault_plan(seed: int, faults: list[str], downtime: list[str]) -> FaultPlan:
+    """``--fault timeout=0.05`` and ``--downtime 10-12`` into a :class:`FaultPlan`."""
+    fields = {
+        "5xx": "error_5xx",
+        "timeout": "timeout",
+        "drop": "drop",
+        "truncate": "truncate",
+        "slow": "slow",
+        "malformed": "malformed",
+    }
+    chosen: dict[str, float] = {}
+    problems: list[str] = []
+    for item in faults:
+        kind, _, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if kind not in fields or not 0.0 <= rate <= 1.0:
+            problems.append(
+                f"--fault {item!r}: expected KIND=P with KIND in "
+                f"{', '.join(fields)} and 0 <= P <= 1"
+            )
+            continue
+        chosen[fields[kind]] = rate
+    windows: list[tuple[int, int]] = []
+    for item in downtime:
+        first, _, last = item.partition("-")
+        if not (first.isdigit() and last.isdigit() and int(first) <= int(last)):
+            problems.append(f"--downtime {item!r}: expected FIRST-LAST simulated days")
+            continue
+        windows.append((int(first), int(last) + 1))
+    if sum(chosen.values()) > 1.0:
+        problems.append("--fault probabilities add up to more than 1")
+    if problems:
+        raise SimulationError("; ".join(problems))
+    return FaultPlan(
+        seed=seed,
+        downtime_days=tuple(windows),
+        error_5xx=chosen.get("error_5xx", 0.0),
+        timeout=chosen.get("timeout", 0.0),
+        drop=chosen.get("drop", 0.0),
+        truncate=chosen.get("truncate", 0.0),
+        slow=chosen.get("slow", 0.0),
+        malformed=chosen.get("malformed", 0.0),
+    )
+
+
+def serve(
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="Serve a world written by `sim generate`.")
+    ] = None,
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    days: DaysOpt = None,
+    day: Annotated[
+        int | None, typer.Option("--day", help="Simulated day to serve (default: the last).")
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", help="First port; markets take the next ones (0: any).")
+    ] = 0,
+    login: Annotated[
+        bool, typer.Option("--login", help="Require a login (password simpass).")
+    ] = False,
+    captcha_every: Annotated[
+        int, typer.Option("--captcha-every", help="Ask a text CAPTCHA every N pages (0: never).")
+    ] = 0,
+    queue: Annotated[bool, typer.Option("--queue", help="Show a DDoS queue page first.")] = False,
+    rate_limit: Annotated[
+        int, typer.Option("--rate-limit", help="Max requests per session per minute (0: none).")
+    ] = 0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="KIND=P: inject 5xx|timeout|drop|truncate|slow|malformed."),
+    ] = None,
+    downtime: Annotated[
+        list[str] | None, typer.Option("--downtime", help="FIRST-LAST: simulated days down.")
+    ] = None,
+    fault_seed: Annotated[int, typer.Option("--fault-seed", help="Seed of fault draws.")] = 0,
+) -> None:
+    """Serve the simulated markets on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
+    from dnmwatch.sim.server import GatePlan, ServerOptions, serve_forever
+
+    options = ServerOptions(
+        gates=GatePlan(
+            login=login, captcha_every=captcha_every, queue=queue, rate_limit=rate_limit
+        ),
+        faults=_fault_plan(fault_seed, fault or [], downtime or []),
+    )
+    world = _load_or_generate(truth, seed, scale, days)
+    start_day = world.config.days - 1 if day is None else day
+
+    def ready(server: SimServer) -> None:
+        _print_markets(world, server.urls, start_day, server.control_url)
+        out.print("serving; press Ctrl-C to stop")
+
+    serve_forever(world, day=start_day, options=options, base_port=port, on_ready=ready)
+    out.print("stopped")
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+def _check_front_pages(urls: dict[str, str]) -> dict[str, int]:
+    """Fetch each market's front page once over loopback, as a smoke test of the servers."""
+    statuses: dict[str, int] = {}
+    for market, url in urls.items():
+        try:
+            with urllib.request.urlopen(url + "/", timeout=10) as response:  # noqa: S310
+                statuses[market] = int(response.status)
+        except urllib.error.HTTPError as exc:
+            statuses[market] = exc.code
+        except OSError:
+            statuses[market] = 0
+    return statuses
+
+
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Folder for everything the demo writes.")
+    ] = Path("dnmwatch-demo"),
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    days: DaysOpt = None,
+    keep_serving: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-serving/--no-keep-serving",
+            help="Keep the markets up until Ctrl-C (default: only when run in a terminal).",
+        ),
+    ] = None,
+) -> None:
+    """Run the demo: generate the small world, serve its markets on loopback, show where."""
+    from dnmwatch.sim.truth import write_truth
+
+    started = time.perf_counter()
+    truth_dir = workdir / "truth"
+    world = build_world(seed, scale, days)
+    counts = write_truth(world, truth_dir)
+    _summary(counts, truth_dir)
+    day = world.config.days - 1
+    with SimServer(world, day=day) as server:
+        _print_markets(world, server.urls, day, server.control_url)
+        statuses = _check_front_pages(server.urls)
+        for market, status in statuses.items():
+            out.print(f"  {market}: front page answered HTTP {status}")
+        out.print(f"demo ready in {time.perf_counter() - started:.1f} s; truth in {truth_dir}")
+        if keep_serving if keep_serving is not None else sys.stdin.isatty():
+            out.print("serving; press Ctrl-C to stop")
+            _wait_for_interrupt()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sim generate``, ``sim serve`` and ``demo`` to the root command."""
+    sim_app = typer.Typer(
+        help="The market simulator: a synthetic ecosystem with known truth.",
+        no_args_is_help=True,
+    )
+    sim_app.command("generate")(generate)
+    sim_app.command("serve")(serve)
+    app.add_typer(sim_app, name="sim")
+    app.command("demo")(demo)

@@ -49,6 +49,8 @@ class MarketSpec:
     """Whether feedback rows show the price paid (as Dream, Apollon and Cryptonia did)."""
     growth_days: int = 60
     """Days from launch until demand reaches its plateau (logistic growth)."""
+    locale: str = "en"
+    """Main language of the market's users: a share of its titles and feedback use it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +169,18 @@ def default_markets(days: int) -> tuple[MarketSpec, ...]:
     """Three markets with different engines: one is taken down, one exits, one survives.
 
     The takedown falls at 55% of the run and the exit scam at 80%, so every run shows growth,
-    an abrupt end, and vendors migrating to the survivor.
+    an abrupt end, and vendors migrating to the survivor. Growth to the plateau takes a quarter
+    of the run (at most 60 days), so even a short test run reaches it.
     """
+    growth = max(7, min(60, days // 4))
     return (
         MarketSpec("silkway", "table", _onion("silkway"), launch_day=0,
-                   end_day=int(days * 0.55), end_kind="takedown", feedback_shows_price=True),
+                   end_day=int(days * 0.55), end_kind="takedown", feedback_shows_price=True,
+                   growth_days=growth),
         MarketSpec("bazaar", "cards", _onion("bazaar"), launch_day=0,
-                   end_day=int(days * 0.8), end_kind="exit"),
-        MarketSpec("gidra", "minimal", _onion("gidra"), launch_day=int(days * 0.1)),
+                   end_day=int(days * 0.8), end_kind="exit", growth_days=growth),
+        MarketSpec("gidra", "minimal", _onion("gidra"), launch_day=int(days * 0.1), locale="ru",
+                   growth_days=growth),
     )
 
 
@@ -185,16 +191,16 @@ def preset(scale: Scale, seed: int = 1, days: int | None = None) -> SimConfig:
     ``medium`` (hundreds of thousands, generated in well under a minute), ``large`` (over a
     million sales, for benchmarks).
     """
-    table: dict[str, tuple[int, int, float]] = {
-        # scale: (days, actors, sales per listing-day)
-        "tiny": (40, 12, 0.5),
-        "small": (120, 60, 0.35),
-        "medium": (365, 400, 0.4),
-        "large": (540, 1200, 0.5),
+    table: dict[str, tuple[int, int, float, float]] = {
+        # scale: (days, actors, sales per listing-day, listings per vendor account)
+        "tiny": (40, 12, 2.5, 5.0),
+        "small": (120, 60, 3.3, 3.0),
+        "medium": (365, 400, 1.0, 5.0),
+        "large": (540, 1200, 0.9, 5.0),
     }
     if scale not in table:
         raise SimulationError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    preset_days, actors, rate = table[scale]
+    preset_days, actors, rate, per_vendor = table[scale]
     n_days = days if days is not None else preset_days
     markets = default_markets(n_days)
     shock_day = int(n_days * 0.6)
@@ -204,6 +210,7 @@ def preset(scale: Scale, seed: int = 1, days: int | None = None) -> SimConfig:
         days=n_days,
         vendors=actors,
         sales_per_listing_day=rate,
+        listings_per_vendor=per_vendor,
         markets=markets,
         shocks=(DemandShock("cannabis", shock_day, 1.3),),
     )
@@ -269,6 +276,7 @@ TRUTH_SCHEMAS: dict[str, pa.Schema] = {
         ("start_day", pa.date32()),
         ("end_day", pa.date32()),          # exclusive; null: until the market ends
         ("holding_price", pa.bool_()),     # parked at an absurd price
+        ("title_language", pa.string()),   # language the title is written in (ISO 639-1)
     ]),
     # Quantity tiers: tier 0 is the title's quantity; prices in the listing's currency.
     "listing_tiers": pa.schema([

@@ -305,7 +305,7 @@ def test_foreign_or_old_files_refused_clearly(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     duckdb.connect(str(empty / "dnmwatch.duckdb")).close()  # a DuckDB file without our schema
-    with pytest.raises(SchemaError, match="version 0.*open it once for writing"):
+    with pytest.raises(SchemaError, match=r"version 0.*open it once for writing"):
         Store.open(empty, read_only=True)
     Store.open(empty).close()
     with Store.open(empty, read_only=True) as reader:

@@ -119,3 +119,22 @@ def test_sim_serve_answers_then_stops_on_sigterm(tmp_path: Path) -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_serve_a_subset_of_markets_by_engine_or_name() -> None:
+    from dnmwatch.errors import SimulationError
+    from dnmwatch.sim.cli import _choose_markets
+    from dnmwatch.sim.generate import generate_world
+    from dnmwatch.sim.model import preset
+    from dnmwatch.sim.server import SimServer
+
+    world = generate_world(preset("tiny"))
+    assert _choose_markets(world, [], []) is None
+    assert _choose_markets(world, ["minimal"], []) == ["gidra"]
+    assert _choose_markets(world, ["table"], ["gidra"]) == ["silkway", "gidra"]
+    with pytest.raises(SimulationError, match="no engine"):
+        _choose_markets(world, ["holo"], [])
+    with SimServer(world, markets=["gidra"]) as server:
+        assert list(server.urls) == ["gidra"]
+    with pytest.raises(SimulationError, match="no market nosuch"):
+        SimServer(world, markets=["gidra", "nosuch"])

@@ -154,6 +154,19 @@ def _fault_plan(seed: int, faults: list[str], downtime: list[str]) -> FaultPlan:
     )
 
 
+def _choose_markets(world: World, engines: list[str], markets: list[str]) -> list[str] | None:
+    """Markets picked by ``--engine`` and ``--market`` (``None``: all of them)."""
+    if not engines and not markets:
+        return None
+    known = {spec.engine for spec in world.config.markets}
+    bad = sorted(set(engines) - known)
+    if bad:
+        raise SimulationError(f"no engine {', '.join(bad)}; engines: {', '.join(sorted(known))}")
+    return [
+        spec.name for spec in world.config.markets if spec.engine in engines or spec.name in markets
+    ] + sorted(set(markets) - {spec.name for spec in world.config.markets})
+
+
 def serve(
     truth: Annotated[
         Path | None, typer.Option("--truth", help="Serve a world written by `sim generate`.")
@@ -185,6 +198,13 @@ def serve(
         list[str] | None, typer.Option("--downtime", help="FIRST-LAST: simulated days down.")
     ] = None,
     fault_seed: Annotated[int, typer.Option("--fault-seed", help="Seed of fault draws.")] = 0,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option("--engine", help="Serve only markets of this engine (table|cards|minimal)."),
+    ] = None,
+    market: Annotated[
+        list[str] | None, typer.Option("--market", help="Serve only this market (repeatable).")
+    ] = None,
 ) -> None:
     """Serve the simulated markets on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
     from dnmwatch.sim.server import GatePlan, ServerOptions, serve_forever
@@ -197,12 +217,15 @@ def serve(
     )
     world = _load_or_generate(truth, seed, scale, days)
     start_day = world.config.days - 1 if day is None else day
+    chosen = _choose_markets(world, engine or [], market or [])
 
     def ready(server: SimServer) -> None:
         _print_markets(world, server.urls, start_day, server.control_url)
         out.print("serving; press Ctrl-C to stop")
 
-    serve_forever(world, day=start_day, options=options, base_port=port, on_ready=ready)
+    serve_forever(
+        world, day=start_day, options=options, base_port=port, on_ready=ready, markets=chosen
+    )
     out.print("stopped")
 
 
@@ -228,6 +251,17 @@ def _check_front_pages(urls: dict[str, str]) -> dict[str, int]:
     return statuses
 
 
+def _all_markets_up(world: World) -> int:
+    """The last day on which every market is up (else the last day): the richest view."""
+    specs = world.config.markets
+    first = max(spec.launch_day for spec in specs)
+    last = min(
+        [spec.end_day - 1 for spec in specs if spec.end_day is not None],
+        default=world.config.days - 1,
+    )
+    return last if first <= last else world.config.days - 1
+
+
 def demo(
     workdir: Annotated[
         Path, typer.Option("--workdir", help="Folder for everything the demo writes.")
@@ -243,7 +277,10 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run the demo: generate the small world, serve its markets on loopback, show where."""
+    """Run the demo: generate the small world, serve its markets on loopback, show where.
+
+    The markets are served on the last day on which all of them are up; move the clock through
+    the control URL to see a takedown, an exit scam and the migration that follows."""
     from dnmwatch.sim.truth import write_truth
 
     started = time.perf_counter()
@@ -251,7 +288,7 @@ def demo(
     world = build_world(seed, scale, days)
     counts = write_truth(world, truth_dir)
     _summary(counts, truth_dir)
-    day = world.config.days - 1
+    day = _all_markets_up(world)
     with SimServer(world, day=day) as server:
         _print_markets(world, server.urls, day, server.control_url)
         statuses = _check_front_pages(server.urls)

@@ -19,7 +19,7 @@ import signal
 import socket
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import FrameType, TracebackType
 
 from aiohttp import web
@@ -66,11 +66,19 @@ class SimServer:
 
     def __init__(self, world: World, *, day: int | None = None,
                  options: ServerOptions | None = None, host: str = "127.0.0.1",
-                 base_port: int = 0) -> None:
+                 base_port: int = 0, markets: Collection[str] | None = None) -> None:
         self.host = check_loopback(host)
         self.base_port = base_port
         self.options = options or ServerOptions()
         self.index = build_index(world)
+        if markets is not None:
+            unknown = sorted(set(markets) - set(self.index.markets))
+            if unknown or not markets:
+                raise SimulationError(
+                    f"no market {', '.join(unknown) or '(none chosen)'}; markets: "
+                    + ", ".join(sorted(self.index.markets)))
+            # Vendors still claim their accounts on the markets not served, as in real life.
+            self.index.markets = {k: v for k, v in self.index.markets.items() if k in markets}
         cfg = world.config
         self.clock = SimClock(cfg.start, cfg.days - 1 if day is None else day, days=cfg.days)
         self.log: deque[RequestLog] = deque(maxlen=self.options.log_size)
@@ -261,7 +269,8 @@ class SimServer:
 
 def serve_forever(world: World, *, day: int | None = None, options: ServerOptions | None = None,
                   host: str = "127.0.0.1", base_port: int = 0,
-                  on_ready: Callable[[SimServer], None] | None = None) -> None:
+                  on_ready: Callable[[SimServer], None] | None = None,
+                  markets: Collection[str] | None = None) -> None:
     """Serve until SIGINT or SIGTERM (for ``dnmwatch sim serve``); ``on_ready`` gets the running
     server, e.g. to print its URLs. Must be called from the main thread."""
     stop = threading.Event()
@@ -271,7 +280,8 @@ def serve_forever(world: World, *, day: int | None = None, options: ServerOption
 
     previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with SimServer(world, day=day, options=options, host=host, base_port=base_port) as server:
+        with SimServer(world, day=day, options=options, host=host, base_port=base_port,
+                       markets=markets) as server:
             if on_ready is not None:
                 on_ready(server)
             while not stop.wait(0.5):

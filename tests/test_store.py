@@ -123,7 +123,8 @@ def test_open_creates_data_dir_and_contract_tables(tmp_path: Path) -> None:
         assert store.path.is_file() and (data_dir / "warc").is_dir()
         assert store.warc_dir == data_dir / "warc"
         assert store.schema_version == SCHEMA_VERSION == MIGRATIONS[-1].version
-        assert set(CONTRACT) | {"schema_migrations"} == set(store.tables())
+        raw = {"vendor_observations", "feedback_observations", "pages", "rejections"}
+        assert set(CONTRACT) | raw | {"schema_migrations"} == set(store.tables())
         for table, key_columns in CONTRACT.items():
             assert key_columns <= set(store.columns(table)), table
         assert store.primary_key("rates") == ["day", "currency"]
@@ -145,22 +146,36 @@ def test_migrations_recorded_once(tmp_path: Path) -> None:
 
 def test_forward_migration_applies_only_missing_steps(tmp_path: Path) -> None:
     Store.open(tmp_path).close()
-    step2 = Migration(2, "add a column", "ALTER TABLE rates ADD COLUMN note VARCHAR")
+    n = len(MIGRATIONS)
+    step = Migration(n + 1, "add a column", "ALTER TABLE rates ADD COLUMN note VARCHAR")
     conn = duckdb.connect(str(tmp_path / "dnmwatch.duckdb"))
     try:
-        assert apply_migrations(conn, (*MIGRATIONS, step2)) == 2
-        assert apply_migrations(conn, (*MIGRATIONS, step2)) == 2
+        assert apply_migrations(conn, (*MIGRATIONS, step)) == n + 1
+        assert apply_migrations(conn, (*MIGRATIONS, step)) == n + 1
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-        assert versions == [(1,), (2,)]
-        bad = Migration(3, "broken", "ALTER TABLE rates ADD COLUMN x INT; SELECT * FROM nowhere")
-        with pytest.raises(SchemaError, match=r"migration 3 \(broken\) failed"):
-            apply_migrations(conn, (*MIGRATIONS, step2, bad))
+        assert versions == [(v,) for v in range(1, n + 2)]
+        bad = Migration(
+            n + 2, "broken", "ALTER TABLE rates ADD COLUMN x INT; SELECT * FROM nowhere"
+        )
+        with pytest.raises(SchemaError, match=rf"migration {n + 2} \(broken\) failed"):
+            apply_migrations(conn, (*MIGRATIONS, step, bad))
         cols = [r[0] for r in conn.execute("DESCRIBE rates").fetchall()]
-        assert "note" in cols and "x" not in cols  # step 3 rolled back whole
+        assert "note" in cols and "x" not in cols  # the broken step rolled back whole
         with pytest.raises(SchemaError, match="numbered"):
-            apply_migrations(conn, (step2,))
+            apply_migrations(conn, (step,))
     finally:
         conn.close()
+
+
+def test_a_version_1_store_is_brought_forward(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "dnmwatch.duckdb"))
+    assert apply_migrations(conn, MIGRATIONS[:1]) == 1
+    conn.execute("INSERT INTO rates VALUES (DATE '2020-01-02', 'USD', 0.9, 'ecb')")
+    conn.close()
+    with Store.open(tmp_path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert "feedback_observations" in store.tables()
+        assert store.fetchall("SELECT eur_per_unit FROM rates") == [(0.9,)]
 
 
 def test_newer_store_refused(tmp_path: Path) -> None:

@@ -141,8 +141,68 @@ CREATE TABLE rates (
 );
 """
 
+# What extraction writes, before consolidation: every observation as seen on one page, with its
+# provenance, so `build` can be re-run from them and any figure traced back to a stored page.
+# Buyer names have no column anywhere; vendor_id is always a keyed pseudonym.
+_V2_RAW_OBSERVATIONS = """
+CREATE TABLE vendor_observations (
+    market          VARCHAR NOT NULL,
+    vendor_id       VARCHAR NOT NULL,
+    crawl_id        VARCHAR,
+    observed_at     TIMESTAMP NOT NULL,
+    pgp_fingerprint VARCHAR,
+    ships_from      VARCHAR,
+    sales           BIGINT,
+    rating          DOUBLE,
+    member_since    VARCHAR,
+    other_markets   VARCHAR,
+    adapter         VARCHAR,
+    source          VARCHAR NOT NULL,
+    source_offset   BIGINT
+);
+CREATE TABLE feedback_observations (
+    market          VARCHAR NOT NULL,
+    listing_id      VARCHAR,
+    vendor_id       VARCHAR,
+    crawl_id        VARCHAR,
+    observed_at     TIMESTAMP NOT NULL,
+    rating          DOUBLE,
+    text            VARCHAR,
+    posted_shown    VARCHAR NOT NULL,
+    price           DOUBLE,
+    currency        VARCHAR,
+    position        BIGINT,
+    adapter         VARCHAR,
+    source          VARCHAR NOT NULL,
+    source_offset   BIGINT
+);
+CREATE TABLE pages (
+    source          VARCHAR NOT NULL,
+    source_offset   BIGINT,
+    market          VARCHAR,
+    crawl_id        VARCHAR,
+    url             VARCHAR,
+    captured_at     TIMESTAMP,
+    page_type       VARCHAR NOT NULL,
+    adapter         VARCHAR,
+    records         BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE rejections (
+    stage           VARCHAR NOT NULL,
+    reason          VARCHAR NOT NULL,
+    detail          VARCHAR,
+    market          VARCHAR,
+    source          VARCHAR,
+    source_offset   BIGINT,
+    recorded_at     TIMESTAMP
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contract tables of ARCHITECTURE.md", _V1_CONTRACT_TABLES),
+    Migration(
+        2, "raw observations, pages and rejections written by extraction", _V2_RAW_OBSERVATIONS
+    ),
 )
 """Every migration, in order. The last version is the one this code reads and writes."""
 

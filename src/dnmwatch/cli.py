@@ -52,12 +52,14 @@ def _config_show(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
 
 def _register() -> None:
     """Attach the sub-command groups. Done at call time so importing this module stays cheap."""
+    from dnmwatch.adapters.cli import register as register_adapters
     from dnmwatch.normalise.cli import register as register_normalise
     from dnmwatch.sim.cli import register as register_sim
 
     app.add_typer(config_app, name="config")
     register_sim(app)
     register_normalise(app)
+    register_adapters(app)
 
 
 EXIT_CONFIG = 2

@@ -24,6 +24,7 @@ PageType = Literal[
     "gate:login",
     "gate:ban",
     "gate:rate_limit",
+    "gate:seized",
     "error",
     "unknown",
 ]

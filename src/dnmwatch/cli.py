@@ -14,6 +14,7 @@ import typer
 
 from dnmwatch import __version__
 from dnmwatch.cliopts import ConfigOpt, DataDirOpt, resolve_settings
+from dnmwatch.collect.protocol import LinkSource
 from dnmwatch.errors import ConfigError, DnmwatchError
 from dnmwatch.settings import format_settings
 
@@ -50,9 +51,24 @@ def _config_show(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     typer.echo(format_settings(resolve_settings(config, data_dir)))
 
 
+def _crawl_link_source(adapter_name: str) -> LinkSource:
+    """The adapter that tells the crawler what to follow (built-in or plug-in).
+
+    The crawler only asks for page types and links, never records, so the adapter gets a
+    throw-away pseudonym key: crawling never reads or creates the real key file.
+    """
+    import secrets
+
+    from dnmwatch.adapters.registry import load_registry
+    from dnmwatch.pseudonym import Pseudonymizer
+
+    return load_registry().create(adapter_name, Pseudonymizer(secrets.token_bytes(32)))
+
+
 def _register() -> None:
     """Attach the sub-command groups. Done at call time so importing this module stays cheap."""
     from dnmwatch.adapters.cli import register as register_adapters
+    from dnmwatch.collect.cli import register as register_collect
     from dnmwatch.normalise.cli import register as register_normalise
     from dnmwatch.sim.cli import register as register_sim
 
@@ -60,6 +76,7 @@ def _register() -> None:
     register_sim(app)
     register_normalise(app)
     register_adapters(app)
+    register_collect(app, _crawl_link_source)
 
 
 EXIT_CONFIG = 2

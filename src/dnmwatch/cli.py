@@ -70,6 +70,7 @@ def _register() -> None:
     from dnmwatch.adapters.cli import register as register_adapters
     from dnmwatch.collect.cli import register as register_collect
     from dnmwatch.normalise.cli import register as register_normalise
+    from dnmwatch.privacy.cli import register as register_privacy
     from dnmwatch.sim.cli import register as register_sim
 
     app.add_typer(config_app, name="config")
@@ -77,6 +78,7 @@ def _register() -> None:
     register_normalise(app)
     register_adapters(app)
     register_collect(app, _crawl_link_source)
+    register_privacy(app)
 
 
 EXIT_CONFIG = 2

@@ -217,6 +217,10 @@ class PrivacySettings(_Model):
     (or an export of it) never carries the key that links pseudonyms back to handles."""
 
     key_file: UserPath = Path("~/.config/dnmwatch/pseudonym.key")
+    warc_retention_days: Annotated[int, Field(ge=1, le=36_500)] = 180
+    text_retention_days: Annotated[int, Field(ge=1, le=36_500)] = 365
+    min_vendors: Annotated[int, Field(ge=3, le=1000)] = 5
+    dominance_pct: Annotated[float, Field(gt=0, le=100)] = 85.0
 
 
 def _host_key(host: str) -> str:

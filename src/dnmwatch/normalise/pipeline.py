@@ -72,7 +72,8 @@ def normalise_title(
     """Substance, form and quantities of one listing title."""
     lex = lexicon if lexicon is not None else default_lexicon()
     folded = fold(title[:MAX_TITLE_CHARS])
-    matches = lex.match_tokens(token_spans(folded))
+    tokens = token_spans(folded)
+    matches = lex.match_tokens(tokens)
     sub = classify(matches, market_category)
     if sub.substance == "non_drug":
         return Normalised("non_drug", "non_drug", "", None, None, None, None, None, None)
@@ -82,6 +83,8 @@ def normalise_title(
         dose_form=sub.form in _DOSE_FORMS,
         anchors=sub.anchors,
         cannabis=sub.substance == "cannabis",
+        name_start=sub.name_start,
+        tokens=tokens,
     )
     return Normalised(
         sub.substance,

@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dnmwatch.normalise.lexicon import token_spans
+from dnmwatch.normalise.mass_words import word_masses
+
 OUNCE_G = 28.349523125
 POUND_G = 453.59237
 
@@ -73,7 +76,19 @@ MASS_UNITS: dict[str, float] = {
         ["lb", "lbs", "pound", "pounds", "pfund", "livre", "libra", "libras", "фунт"], POUND_G
     ),
 }
-MICRO_UNITS = frozenset(["ug", "mcg", "mcgs", "мкг"])
+MICRO_UNITS = frozenset(
+    [
+        "ug",
+        "mcg",
+        "mcgs",
+        "мкг",
+        "microgram",
+        "micrograms",
+        "microgramm",
+        "mikrogramm",
+        "microgrammes",
+    ]
+)
 VOLUME_UNITS: dict[str, float] = {
     **dict.fromkeys(
         ["ml", "mls", "milliliter", "millilitre", "milliliters", "millilitres", "мл"], 1.0
@@ -86,7 +101,8 @@ VOLUME_UNITS: dict[str, float] = {
 IU_UNITS = frozenset(["iu", "ui", "ie"])
 COUNT_WORDS = (
     "pills? tabs? tablets? tabl caps? capsules? blotters? hits? strips? vials? amps? ampoules? "
-    "ampules? carts? cartridges? seeds? units? pcs pieces? stk stuck szt шт таблет\\w* bars "
+    "ampules? carts? cartridges? seeds? units? pcs pieces? stk stuck stucks? stuks? sztuk\\w* szt "
+    "шт штук\\w* таблет\\w* bars cps tb pz pezzi piezas unidades trips "
     "doses? squares dots microdots gel\\s?tabs tabletten pillen tabletki tabletter comprimes "
     "pastillas pastiglie compresse softgels? gelcaps? lozenges? patches films? gummies "
     "bottles? kapseln kapslar капсул\\w* пилюл\\w* blots? stamps? paper\\s?tabs"
@@ -110,27 +126,6 @@ _FRACTION_RE = re.compile(
     r"(?<![\w.,/])(?P<p>\d+)\s*/\s*(?P<q>\d+)(?:th)?\s*(?:(?:of\s+)?(?:an?\s+)?"
     r"(?P<u>kilos?|kg|oz|ounces?|lbs?|pounds?|g|grams?)" + _END + ")?"
 )
-_MASS_WORD_RE = re.compile(
-    r"\b(?P<w>eighths?|quarter\s+ounce|quarter\s+pound|half\s+(?:an?\s+)?ounce|half\s+oz|"
-    r"half\s+pound|half\s+(?:a\s+)?gram|half\s+(?:a\s+)?kilo|qp|hp|zips?|full\s+ounce|"
-    r"an?\s+ounce|ounce|an?\s+kilo)\b"
-)
-_MASS_WORDS = {
-    "eighth": OUNCE_G / 8,
-    "quarter ounce": OUNCE_G / 4,
-    "quarter pound": POUND_G / 4,
-    "half ounce": OUNCE_G / 2,
-    "half oz": OUNCE_G / 2,
-    "half pound": POUND_G / 2,
-    "half gram": 0.5,
-    "half kilo": 500.0,
-    "qp": POUND_G / 4,
-    "hp": POUND_G / 2,
-    "zip": OUNCE_G,
-    "full ounce": OUNCE_G,
-    "ounce": OUNCE_G,
-    "kilo": 1000.0,
-}
 _COUNT_WORD_RE = re.compile(
     rf"(?<![\w.,/])(?P<c>\d+)\s*-?\s*(?:x\s*)?(?:{COUNT_WORDS.replace(' ', '|')}){_END}"
 )
@@ -141,6 +136,24 @@ _X_AFTER_RE = re.compile(
 _UNIT_SIGNS = (_COUNT_WORD_RE, _X_BEFORE_RE, _X_AFTER_RE)
 _PAREN_RE = re.compile(r"[(\[]\s*(?P<c>\d+)\s*[)\]]")
 _LEADING_RE = re.compile(r"^\W*(?P<c>\d+)\s+(?=[^\W\d_])")
+_NOT_COUNT = (
+    r"(?:hours?|hrs?|h|days?|dagen|tage|jours|dias|giorni|dni|dagar|weeks?|months?|years?|yrs?|"
+    r"min|mins|minutes?|usd|eur|euros?|dollars?|bucks|btc|percent|off|for|of|per|stars?|"
+    r"reviews?|sales|orders|feedbacks?|vendors?|customers?|day|year|seller|top)"
+)
+_YEAR = r"(?:19[89]\d|20[0-3]\d)(?!\d)"
+_YEAR_RE = re.compile(_YEAR)
+"""A year ("2016 Liberty Cap", "2017 Xanax") is not a count unless a unit word follows it
+directly or, for a unit-sold product, after a few words ("1980 Xanax bars")."""
+_GAP_COUNT_RE = re.compile(
+    rf"(?<![\w.,/#$])(?P<c>\d+)\s+(?!{_NOT_COUNT}{_END})(?:[^\W\d_]+[\s-]+){{1,3}}"
+    rf"(?:{COUNT_WORDS.replace(' ', '|')}){_END}"
+)
+_LEAD_COUNT_RE = re.compile(
+    rf"(?<![\w.,/#$])(?!{_YEAR})(?P<c>\d+)\s+(?!{_NOT_COUNT}{_END})(?=[^\W\d_])"
+)
+_DIGIT_RE = re.compile(r"\d")
+_WORD_BEFORE_RE = re.compile(r"[^\W\d_]\s+$")
 _PURITY_RE = re.compile(rf"(?<![\d.,])(?P<a>{_NUM})(?:\s*%?\s*(?:-|–|to|~)\s*(?P<b>{_NUM}))?\s*%")
 _PURITY_NOT_AFTER = frozenset(
     [
@@ -248,13 +261,18 @@ def parse_quantity(
     dose_form: bool = False,
     anchors: tuple[int, ...] = (),
     cannabis: bool = False,
+    name_start: int | None = None,
+    tokens: list[tuple[str, int, int]] | None = None,
 ) -> Quantity:
     """Extract quantities from a folded title.
 
     ``unit_sold`` says the product is sold by the unit (pills, blotters): then a bare ``mg`` is a
     dose, otherwise a mass. ``dose_form`` (edible, liquid) also makes ``mg`` a dose. ``anchors``
     are the ends of substance names: "Tramadol 50" after one is a dose in mg when no other dose
-    is stated. ``cannabis`` enables the trade words "QP"/"HP" (quarter/half pound).
+    is stated. ``cannabis`` enables the trade word "HP" (half pound). ``name_start`` is where
+    the substance is first named: the title's first number, when bare and before it, is a count
+    of a unit-sold product ("SALE 25 Louis Vuitton Ecstasy 220 mg"). ``tokens`` are the
+    title's token spans when the caller has them already (``lexicon.token_spans``).
     """
     q = Quantity()
     if not unit_sold and any(rx.search(folded) for rx in _UNIT_SIGNS):
@@ -313,15 +331,16 @@ def parse_quantity(
         if base:
             (metric if base in (1.0, 1000.0) else imperial).append(base * p / qq)
             taken.append(m.span())
-    for m in _MASS_WORD_RE.finditer(folded):
-        word = re.sub(r"\s+(?:an?\s+)?", " ", m["w"]).removeprefix("a ").removeprefix("an ")
-        word = word.rstrip("s") if word.startswith(("eighth", "zip")) else word
-        if word in ("qp", "hp") and not cannabis:
-            continue
-        word_grams = _MASS_WORDS.get(word)
-        if word_grams is not None:
-            imperial.append(word_grams)
-    _counts(folded, q, count_hits, taken, unit_sold)
+    bare = not (unit_sold or dose_form)
+    words = word_masses(
+        folded,
+        tokens if tokens is not None else token_spans(folded),
+        taken,
+        cannabis=cannabis,
+        bare=bare,
+    )
+    imperial.extend(g for _, g in words)
+    _counts(folded, q, count_hits, taken, unit_sold, name_start)
     if metric:
         q.mass_g = _round(metric[0])
     elif imperial:
@@ -342,22 +361,60 @@ def _counts(
     hits: list[tuple[int, int]],
     taken: list[tuple[int, int]],
     unit_sold: bool,
+    name_start: int | None = None,
 ) -> None:
-    """Count of units: "10 pills", "100x", "x100"; then "(25)" and a leading number."""
+    """Count of units, in this order (a later rule only when the earlier found nothing):
+
+    1. a number with a unit word or an ``x``: "10 pills", "20stuks", "100x", "x100";
+    2. a number, up to three words, a unit word: "5 Punisher Ecstasy Pills";
+    3. for unit-sold products: "(25)", then the title's first number when it is bare and comes
+       before the substance's name ("[NEW] 50 Alprazolam", "500 Oxandrolone 10 mg").
+    """
     for rx in (_COUNT_WORD_RE, _X_BEFORE_RE, _X_AFTER_RE):
         for m in rx.finditer(folded):
-            if not any(s <= m.start("c") < e for s, e in taken):
+            if not _inside(m.start("c"), taken):
                 hits.append((m.start(), int(m["c"])))
-    if not hits and unit_sold:
-        for rx in (_PAREN_RE, _LEADING_RE):
-            found = rx.search(folded)
-            if found and not any(s <= found.start("c") < e for s, e in taken):
-                hits.append((found.start(), int(found["c"])))
-                break
+    if not hits:
+        gap = next(
+            (
+                m
+                for m in _GAP_COUNT_RE.finditer(folded)
+                if not _inside(m.start(), taken) and (unit_sold or not _YEAR_RE.match(m["c"]))
+            ),
+            None,
+        )
+        lead = _lead_count(folded, name_start, taken) if unit_sold else None
+        if gap and lead and lead.start() < gap.start():
+            gap = None  # "25 Route 66 XTC pills": the number opening the title is the count
+        found = gap or (_PAREN_RE.search(folded) if unit_sold else None) or lead
+        if found and not _inside(found.start("c"), taken):
+            hits.append((found.start(), int(found["c"])))
     if hits:
         value = min(hits)[1]
         if 0 < value <= 1_000_000:
             q.count = value
+
+
+def _inside(pos: int, taken: list[tuple[int, int]]) -> bool:
+    return any(s <= pos < e for s, e in taken)
+
+
+def _lead_count(
+    folded: str, name_start: int | None, taken: list[tuple[int, int]]
+) -> re.Match[str] | None:
+    """The title's first number when bare ("50 Alprazolam"), and before the substance name.
+
+    A "2" or "4" between two words is the word "to"/"for" ("US 2 US", "custom 4 Bob").
+    """
+    if name_start is None:
+        return _LEADING_RE.search(folded)
+    for digit in _DIGIT_RE.finditer(folded, 0, name_start):
+        m = _LEAD_COUNT_RE.match(folded, digit.start())
+        if m is None or _inside(m.start(), taken):
+            return None
+        if not (m["c"] in ("2", "4") and _WORD_BEFORE_RE.search(folded, 0, m.start())):
+            return m
+    return None
 
 
 def _implicit_dose(folded: str, q: Quantity, anchors: tuple[int, ...], unit_sold: bool) -> None:

@@ -8,7 +8,9 @@ Rules (in this order; documented in ``docs/normalise.md``):
    are named, the market category breaks the tie if it names one of them.
 3. Otherwise ``slang`` terms (weak: "ice", "snow", "critical", "bars"): the market category wins
    when it names a substance (including ``non_drug``), else the earliest slang term.
-4. Otherwise a ``goods`` term (bags, scales, papers, tools) makes it ``non_drug``.
+4. Otherwise a ``goods`` term (bags, scales, papers, tools, brands of goods, placeholders such
+   as "custom listing" or "reserved for") makes it ``non_drug``, unless the market category
+   names a drug and the title states a unit form ("Gucci pills 240mg" under Ecstasy).
 5. Otherwise the market category, then nothing (an empty substance, counted as unrecognised).
 
 The market's category is used only in steps 2, 3 and 5: it is often wrong (tramadol under
@@ -80,6 +82,9 @@ class SubstanceResult:
     """True when the product is sold in discrete units (pills, blotters, vials)."""
     anchors: tuple[int, ...] = ()
     """Character ends of the substance terms: a bare number after one may be a dose."""
+    name_start: int | None = None
+    """Where the first term naming the substance starts: a bare number before it may be a
+    count ("[NEW] 50 Alprazolam")."""
 
 
 def _pick_named(names: list[Match], hint: str | None) -> Match:
@@ -87,6 +92,18 @@ def _pick_named(names: list[Match], hint: str | None) -> Match:
     if len(subs) > 1 and hint in subs:
         return next(m for m in names if m.term.substance == hint)
     return names[0]
+
+
+def _pick_slang(slang: list[Match], matches: list[Match]) -> Match:
+    """The earliest slang term, but not one that is also a form word when slang names several
+    substances: in "Crystal Molly" the word "crystal" (slang for meth, but also a form) is the
+    weaker evidence."""
+    if len({m.term.substance for m in slang}) > 1:
+        form_at = {m.token_index for m in matches if m.term.kind == "form"}
+        for m in slang:
+            if m.token_index not in form_at:
+                return m
+    return slang[0]
 
 
 def classify(matches: list[Match], market_category: str | None = None) -> SubstanceResult:
@@ -105,9 +122,14 @@ def classify(matches: list[Match], market_category: str | None = None) -> Substa
             substance = hint
             chosen = next((m for m in slang if m.term.substance == hint), None)
         else:
-            chosen = slang[0]
+            chosen = _pick_slang(slang, matches)
     elif any(m.term.kind == "goods" for m in matches):
-        substance = "non_drug"
+        # A weak non-drug word (a brand, "custom", "reserved") loses only to a market category
+        # naming a drug when the title also states a unit form ("Gucci pills" under Ecstasy;
+        # "Dab Tools" under Cannabis stays paraphernalia).
+        drug_hint = hint is not None and hint != "non_drug"
+        has_form = any(m.term.kind == "form" and m.term.form in UNIT_FORMS for m in matches)
+        substance = hint if drug_hint and has_form and hint is not None else "non_drug"
     elif hint is not None:
         substance = hint
     if chosen is not None:
@@ -115,7 +137,9 @@ def classify(matches: list[Match], market_category: str | None = None) -> Substa
     entry = taxonomy().get(substance)
     if entry is None:
         return SubstanceResult("", "", _explicit_form(matches) or "", False)
-    anchors = tuple(m.end for m in (*names, *slang) if m.term.substance == substance)
+    same_terms = [m for m in (*names, *slang) if m.term.substance == substance]
+    anchors = tuple(m.end for m in same_terms)
+    name_start = min((m.start for m in same_terms), default=None)
     form = _explicit_form(matches)
     if form is None:
         form = _term_form(chosen, [m for m in (*names, *slang) if m.term.substance == substance])
@@ -126,7 +150,7 @@ def classify(matches: list[Match], market_category: str | None = None) -> Substa
     if substance == "non_drug":
         form = ""
     unit_sold = form in UNIT_FORMS or (entry.sold_by == "unit" and form not in _MASS_FORMS)
-    return SubstanceResult(substance, entry.category, form, unit_sold, anchors)
+    return SubstanceResult(substance, entry.category, form, unit_sold, anchors, name_start)
 
 
 _MASS_FORMS = frozenset({"powder", "crystal", "herbal", "resin", "concentrate", "paste"})

@@ -198,11 +198,71 @@ CREATE TABLE rejections (
 );
 """
 
+# What `dnmwatch build` derives (consolidate + estimate): resolved feedback date intervals, the
+# listing price history, excluded feedback with their reason, vendor links across markets, the
+# market lifecycle, and the fingerprint of the inputs of the last build (for incremental runs).
+_V3_CONSOLIDATION = """
+ALTER TABLE feedback ADD COLUMN posted_earliest TIMESTAMP;
+ALTER TABLE feedback ADD COLUMN posted_latest TIMESTAMP;
+ALTER TABLE feedback ADD COLUMN sightings BIGINT;
+ALTER TABLE sales ADD COLUMN price_source VARCHAR;
+ALTER TABLE sales ADD COLUMN tier VARCHAR;
+ALTER TABLE sales ADD COLUMN unit_price_eur DOUBLE;
+CREATE TABLE listing_prices (
+    market          VARCHAR NOT NULL,
+    listing_id      VARCHAR NOT NULL,
+    valid_from      TIMESTAMP NOT NULL,
+    valid_to        TIMESTAMP NOT NULL,
+    price           DOUBLE,
+    currency        VARCHAR,
+    price_eur       DOUBLE,
+    observations    BIGINT NOT NULL,
+    PRIMARY KEY (market, listing_id, valid_from)
+);
+CREATE TABLE sales_exclusions (
+    market          VARCHAR NOT NULL,
+    feedback_id     VARCHAR NOT NULL,
+    listing_id      VARCHAR,
+    reason          VARCHAR NOT NULL,
+    detail          VARCHAR,
+    PRIMARY KEY (market, feedback_id)
+);
+CREATE TABLE vendor_links (
+    market          VARCHAR NOT NULL,
+    vendor_id       VARCHAR NOT NULL,
+    actor_id        VARCHAR NOT NULL,
+    method          VARCHAR NOT NULL,
+    score           DOUBLE NOT NULL,
+    PRIMARY KEY (market, vendor_id)
+);
+CREATE TABLE market_lifecycle (
+    market          VARCHAR PRIMARY KEY,
+    first_seen      TIMESTAMP,
+    last_seen       TIMESTAMP,
+    crawls_ok       BIGINT,
+    crawls_failed   BIGINT,
+    status          VARCHAR NOT NULL,
+    end_kind        VARCHAR,
+    closed_at       TIMESTAMP,
+    vendors         BIGINT,
+    vendors_elsewhere_30d BIGINT,
+    share_elsewhere_30d   DOUBLE,
+    vendors_elsewhere_90d BIGINT,
+    share_elsewhere_90d   DOUBLE
+);
+CREATE TABLE build_state (
+    key             VARCHAR PRIMARY KEY,
+    value           VARCHAR NOT NULL,
+    updated_at      TIMESTAMP NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contract tables of ARCHITECTURE.md", _V1_CONTRACT_TABLES),
     Migration(
         2, "raw observations, pages and rejections written by extraction", _V2_RAW_OBSERVATIONS
     ),
+    Migration(3, "consolidation and sales estimation (dnmwatch build)", _V3_CONSOLIDATION),
 )
 """Every migration, in order. The last version is the one this code reads and writes."""
 

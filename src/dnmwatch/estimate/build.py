@@ -1,0 +1,185 @@
+"""``dnmwatch build``: raw observations -> listings, vendors, feedback, sales and the rest.
+
+Why a full, deterministic rebuild rather than an append: every derived row depends on *all*
+sightings (a later crawl narrows a feedback's date, changes the nearest price, links a vendor),
+so patching rows in place would make the result depend on the order builds ran in. Instead the
+build
+
+1. fingerprints its inputs (row count and an order-independent hash of every raw table, the
+   rates, crawls and pages, plus the build options and :data:`BUILD_VERSION`);
+2. does nothing when the fingerprint equals the last build's (``build_state``): running it twice
+   changes nothing, not even a timestamp;
+3. otherwise recomputes every derived table from scratch, deterministically (sorted inputs,
+   hash-based ids), and replaces them in one transaction: readers see the old or the new
+   result, never half of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dnmwatch.consolidate.feedback import DATE_TOLERANCE, deduplicate, load_sightings
+from dnmwatch.consolidate.lifecycle import CLOSE_AFTER_FAILED, lifecycle_rows
+from dnmwatch.consolidate.listings import (
+    listing_row,
+    load_histories,
+    load_vendors,
+    price_history_rows,
+    vendor_row,
+)
+from dnmwatch.consolidate.vendors import link_vendors
+from dnmwatch.estimate.sales import HOLDING_FACTOR, SalesOptions, estimate_sales
+from dnmwatch.normalise.rates_store import load_rate_table
+from dnmwatch.records import Counters
+from dnmwatch.store import Store
+
+BUILD_VERSION = "1"
+"""Bumped whenever a rule changes, so that the next build recomputes everything."""
+INPUT_TABLES = ("listing_observations", "vendor_observations", "feedback_observations",
+                "rates", "crawls", "pages")
+DERIVED_TABLES = ("listings", "listing_prices", "vendors", "feedback", "sales",
+                  "sales_exclusions", "vendor_links", "market_lifecycle")
+STEPS = ("fingerprint", "listings", "vendors", "feedback", "vendor links", "sales",
+         "lifecycle", "write")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """Every knob of the build (all documented in docs/estimation.md)."""
+
+    feedback_probability: float | None = None
+    holding_factor: float = HOLDING_FACTOR
+    close_after_failed: int = CLOSE_AFTER_FAILED
+    date_tolerance_s: float = DATE_TOLERANCE.total_seconds()
+
+
+@dataclass(slots=True)
+class BuildResult:
+    skipped: bool
+    fingerprint: str
+    rows: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def exclusions(self) -> dict[str, int]:
+        """Excluded feedback and rejected sightings, by reason."""
+        out: dict[str, int] = {}
+        for key, n in sorted(self.counters.items()):
+            if key.startswith("excluded:"):
+                out[key.removeprefix("excluded:")] = n
+            elif key.startswith("feedback:rejected:"):
+                out[key.removeprefix("feedback:rejected:")] = n
+        return out
+
+
+def table_checksum(store: Store, table: str) -> tuple[int, int]:
+    """Row count and an order-independent hash of every column of ``table``."""
+    cols = ", ".join(f'"{c}"' for c in store.columns(table))
+    row = store.fetchall(
+        f'SELECT count(*), coalesce(sum(hash({cols})::HUGEINT) % 18446744073709551557, 0) '  # noqa: S608 - names come from the catalog
+        f'FROM "{table}"')[0]
+    return int(row[0]), int(row[1])
+
+
+def input_fingerprint(store: Store, options: BuildOptions) -> str:
+    parts = [BUILD_VERSION, json.dumps(asdict(options), sort_keys=True)]
+    parts += [f"{t}:{table_checksum(store, t)}" for t in INPUT_TABLES]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _state(store: Store, key: str) -> str | None:
+    rows = store.fetchall("SELECT value FROM build_state WHERE key = ?", [key])
+    return str(rows[0][0]) if rows else None
+
+
+def last_result(store: Store) -> BuildResult | None:
+    """The summary the last build stored (``None`` before the first build)."""
+    fpr, summary = _state(store, "input_fingerprint"), _state(store, "summary")
+    if fpr is None or summary is None:
+        return None
+    data = json.loads(summary)
+    return BuildResult(True, fpr, dict(data["rows"]), dict(data["counters"]))
+
+
+def build(store: Store, options: BuildOptions | None = None, *, force: bool = False,
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Consolidate and estimate; a no-op when nothing changed since the last build."""
+    opts = options or BuildOptions()
+    step = progress or (lambda name: None)
+    step("fingerprint")
+    fpr = input_fingerprint(store, opts)
+    previous = last_result(store)
+    if previous is not None and previous.fingerprint == fpr and not force:
+        return previous
+    conn = store.connection
+    counters = Counters()
+    step("listings")
+    histories = load_histories(conn)
+    step("vendors")
+    facts = load_vendors(conn, histories)
+    step("feedback")
+    rejected: list[dict[str, Any]] = []
+    clusters = deduplicate(load_sightings(conn, counters, rejected), counters,
+                           timedelta(seconds=opts.date_tolerance_s))
+    for c in clusters:
+        if c.vendor_id is None and c.first.listing_id is not None:
+            hist = histories.get((c.first.market, c.first.listing_id))
+            c.vendor_id = hist.vendor_id if hist is not None else None
+    step("vendor links")
+    links = link_vendors(facts)
+    actor_of = {(r["market"], r["vendor_id"]): str(r["actor_id"]) for r in links}
+    step("sales")
+    rates = load_rate_table(conn)
+    origins = {k: f.origin for k, f in facts.items()}
+    sales = estimate_sales(clusters, histories, rates, origins,
+                           SalesOptions(opts.feedback_probability, opts.holding_factor))
+    counters.merge(sales.counters)
+    step("lifecycle")
+    lifecycle = lifecycle_rows(conn, facts, actor_of, opts.close_after_failed)
+    tables: dict[str, list[dict[str, Any]]] = {
+        "listings": [listing_row(h) for _, h in sorted(histories.items())],
+        "listing_prices": [r for _, h in sorted(histories.items())
+                           for r in price_history_rows(h)],
+        "vendors": [vendor_row(f, actor_of.get(k)) for k, f in sorted(facts.items())],
+        "feedback": sorted((c.row() for c in clusters),
+                           key=lambda r: (r["market"], r["feedback_id"])),
+        "sales": sales.rows,
+        "sales_exclusions": sales.exclusions,
+        "vendor_links": links,
+        "market_lifecycle": lifecycle,
+    }
+    step("write")
+    result = BuildResult(False, fpr, {t: len(rows) for t, rows in tables.items()},
+                         dict(sorted(counters.counts.items())))
+    _write(store, tables, rejected, lifecycle, result)
+    return result
+
+
+def _write(store: Store, tables: dict[str, list[dict[str, Any]]],
+           rejected: list[dict[str, Any]], lifecycle: Iterable[dict[str, Any]],
+           result: BuildResult) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    summary = json.dumps({"rows": result.rows, "counters": result.counters}, sort_keys=True)
+    with store.transaction():
+        for table in DERIVED_TABLES:
+            store.execute(f'DELETE FROM "{table}"')  # noqa: S608 - a fixed table name
+            store.insert_rows(table, tables[table])
+        store.execute("DELETE FROM rejections WHERE stage = 'consolidate'")
+        store.insert_rows("rejections", rejected)
+        known = dict(store.fetchall("SELECT market, adapter FROM markets"))
+        adapters = dict(store.fetchall(
+            "SELECT market, min(adapter) FROM listing_observations GROUP BY market"))
+        store.upsert("markets", [
+            {"market": r["market"], "adapter": known.get(r["market"])
+             or adapters.get(r["market"]) or "unknown",
+             "first_seen": r["first_seen"], "last_seen": r["last_seen"]}
+            for r in lifecycle if r["first_seen"] is not None])
+        store.upsert("build_state", [
+            {"key": "input_fingerprint", "value": result.fingerprint, "updated_at": now},
+            {"key": "summary", "value": summary, "updated_at": now},
+            {"key": "build_version", "value": BUILD_VERSION, "updated_at": now},
+        ])

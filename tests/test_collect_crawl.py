@@ -123,10 +123,12 @@ def test_captcha_pauses_then_resume_with_operator(tmp_path: Path) -> None:
     assert set(captured) == expected and set(captured.values()) == {1}
 
 
-def test_seized_market_pauses_and_is_never_content(tmp_path: Path) -> None:
+def test_seized_market_fails_as_seized_and_is_never_content(tmp_path: Path) -> None:
     with SimServer(handmade_world(), day=25) as sim:
         settings = sim_settings(tmp_path, "silkway", sim.urls["silkway"])
         result = crawl(settings, "silkway")
-    assert result.status == "paused" and result.gate == "gate:seized"
+    assert result.status == "failed" and result.reason == "seized"
+    assert result.exit_code == ExitCode.FAILED and "seizure" in result.message
     assert result.pages_ok == 0 and result.counters["gate:seized"] == 1
+    assert result.counters["stopped:seized"] == 1
     assert not content_captures(settings.data_dir / "warc" / "silkway")

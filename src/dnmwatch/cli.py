@@ -69,6 +69,7 @@ def _register() -> None:
     """Attach the sub-command groups. Done at call time so importing this module stays cheap."""
     from dnmwatch.adapters.cli import register as register_adapters
     from dnmwatch.collect.cli import register as register_collect
+    from dnmwatch.demo import register as register_demo
     from dnmwatch.estimate.cli import register as register_build
     from dnmwatch.normalise.cli import register as register_normalise
     from dnmwatch.privacy.cli import register as register_privacy
@@ -79,6 +80,7 @@ def _register() -> None:
     register_normalise(app)
     register_adapters(app)
     register_collect(app, _crawl_link_source)
+    register_demo(app)
     register_privacy(app)
     register_build(app)
 

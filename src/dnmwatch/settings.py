@@ -147,6 +147,8 @@ PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
 Attempts = Annotated[int, Field(ge=1, le=20)]
 BodyBytes = Annotated[int, Field(ge=1024, le=1 << 30)]
 UserAgent = Annotated[str, Field(min_length=1, max_length=512)]
+BreakerFailures = Annotated[int, Field(ge=1, le=10_000)]
+WarcBytes = Annotated[int, Field(ge=64 * 1024, le=1 << 40)]
 UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
@@ -196,6 +198,8 @@ class CrawlSettings(_Model):
     timeout_s: PositiveSeconds = 90.0
     max_body_bytes: BodyBytes = 8 * 1024 * 1024
     user_agent: UserAgent = DEFAULT_USER_AGENT
+    breaker_failures: BreakerFailures = 10
+    warc_max_bytes: WarcBytes = 256 * 1024 * 1024
 
 
 class CrawlOverrides(_Model):
@@ -210,6 +214,8 @@ class CrawlOverrides(_Model):
     timeout_s: PositiveSeconds | None = None
     max_body_bytes: BodyBytes | None = None
     user_agent: UserAgent | None = None
+    breaker_failures: BreakerFailures | None = None
+    warc_max_bytes: WarcBytes | None = None
 
 
 class PrivacySettings(_Model):

@@ -12,6 +12,7 @@ from dnmwatch.collect.crawler import Crawler, CrawlResult, GateHandler, Progress
 from dnmwatch.collect.fetch import Fetcher, FetchFailure, FetchResult
 from dnmwatch.collect.frontier import Entry, Frontier
 from dnmwatch.collect.protocol import LinkSource, is_gate
+from dnmwatch.collect.record import record_result, record_start
 from dnmwatch.collect.state import ExitCode, latest_unfinished, new_crawl_id
 from dnmwatch.collect.warc import WarcWriter
 from dnmwatch.collect.warc_read import recover, verify
@@ -32,6 +33,8 @@ __all__ = [
     "is_gate",
     "latest_unfinished",
     "new_crawl_id",
+    "record_result",
+    "record_start",
     "recover",
     "verify",
 ]

@@ -5,7 +5,8 @@ name in ``markets.<name>.adapter`` through the ``dnmwatch.adapters`` entry point
 built-in and outside adapters register), or from a resolver the caller passes to
 :func:`register`. ``collect`` never imports ``adapters`` itself (ARCHITECTURE.md).
 
-Exit statuses: 0 finished, 75 paused at a gate (state saved; ``--resume`` continues), 1 failed.
+Exit statuses: 0 finished, 75 paused at a gate (state saved; ``--resume`` continues), 1 failed
+(unreachable, seized, or stopped by the circuit breaker; ``--resume`` continues a stopped one).
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from dnmwatch.cliopts import ConfigOpt, DataDirOpt, resolve_settings
 from dnmwatch.collect.crawler import Crawler, CrawlResult, GateHandler
 from dnmwatch.collect.crawler import Progress as CrawlProgress
 from dnmwatch.collect.fetch import Fetcher
-from dnmwatch.collect.forms import single_field_form
+from dnmwatch.collect.forms import single_field_form, visible_text
 from dnmwatch.collect.protocol import LinkSource
+from dnmwatch.collect.record import record_result, record_start
 from dnmwatch.collect.state import latest_unfinished
 from dnmwatch.collect.urls import resolve
 from dnmwatch.errors import CaptureError, ConfigError
 from dnmwatch.records import Page
 from dnmwatch.settings import Settings
+from dnmwatch.store import Store
 
 ENTRY_POINT_GROUP = "dnmwatch.adapters"
 LinkSourceResolver = Callable[[str], LinkSource]
@@ -53,40 +57,49 @@ def adapter_link_source(name: str) -> LinkSource:
     return source
 
 
-def record_crawl(settings: Settings, row: dict[str, object]) -> None:
-    """Upsert a row of the store's ``crawls`` table (the store is opened only briefly, so a
-    long crawl does not hold the single-writer lock)."""
-    from dnmwatch.store import Store
+def _ask(text: str, *, hide: bool = False) -> str:
+    return str(typer.prompt(text, default="", show_default=False, hide_input=hide)).strip()
 
-    with Store.open(settings.data_dir) as store:
-        store.upsert("crawls", [row])
+
+def _paste_session(fetcher: Fetcher) -> bool:
+    """The operator's way round any gate: solve it in Tor Browser, paste that browser's
+    session cookie (hidden input: it is a secret) and its User-Agent (markets bind a session
+    to the User-Agent it was issued to)."""
+    cookie = _ask("Paste the session cookie (name=value; ...) from Tor Browser "
+                  "(empty to pause)", hide=True)
+    if not cookie:
+        return False
+    fetcher.load_cookie(cookie)
+    agent = _ask("That browser's User-Agent (empty: keep the crawler's)")
+    if agent:
+        fetcher.set_user_agent(agent)
+    return True
 
 
 def terminal_gate_handler(progress: Progress) -> GateHandler:
-    """Ask the operator at a gate: answer a one-field form (a CAPTCHA) or paste a cookie."""
+    """Ask the operator at a gate: answer a one-field form (a CAPTCHA) or paste a session.
+
+    The page's visible text is shown (escaped, control characters removed, cut short: it is
+    hostile input) so a text challenge can be read in the terminal; an image one needs the
+    page opened in Tor Browser."""
 
     async def handle(kind: str, page: Page, fetcher: Fetcher) -> bool:
         progress.stop()
         try:
-            console.print(f"[bold yellow]{kind}[/] at {page.url}")
-            form = single_field_form(page.body.decode("utf-8", errors="replace"))
-            if form is not None:
-                console.print("Open the page in Tor Browser to see the challenge.")
-                answer = typer.prompt("Answer (empty to pause)", default="", show_default=False)
-                if not answer:
-                    return False
-                target = resolve(page.url, form.action or page.url)
-                if target is None:
-                    return False
-                fields = {**form.fields, form.text_inputs[0]: answer}
-                result = await fetcher.post(target, fields)
-                return result.final is not None
-            cookie = typer.prompt("Paste a session cookie from Tor Browser (empty to pause)",
-                                  default="", show_default=False, hide_input=True)
-            if not cookie:
+            html = page.body.decode("utf-8", errors="replace")
+            console.print(Text.assemble((kind, "bold yellow"), f" at {page.url}"))
+            console.print(Text.assemble("The page says: ", (visible_text(html), "italic")))
+            form = single_field_form(html)
+            if form is None:
+                return _paste_session(fetcher)
+            answer = _ask("Answer (empty: paste a session cookie from Tor Browser instead)")
+            if not answer:
+                return _paste_session(fetcher)
+            target = resolve(page.url, form.action or page.url)
+            if target is None:
                 return False
-            fetcher.load_cookie(cookie)
-            return True
+            result = await fetcher.post(target, {**form.fields, form.text_inputs[0]: answer})
+            return result.final is not None
         finally:
             progress.start()
 
@@ -115,10 +128,11 @@ def run_crawl(settings: Settings, market: str, links: LinkSource, *, resume: boo
         crawler = Crawler(settings, market, links, data_dir=settings.data_dir,
                           crawl_id=crawl_id, on_progress=show,
                           gate_handler=terminal_gate_handler(progress) if interactive else None)
-        record_crawl(settings, {"crawl_id": crawler.crawl_id, "market": market,
-                                "started_at": datetime.now(UTC), "status": "running"})
+        with Store.open(settings.data_dir) as store:
+            record_start(store, crawler.crawl_id, market, datetime.now(UTC))
         result = asyncio.run(crawler.run())
-    record_crawl(settings, result.store_row())
+    with Store.open(settings.data_dir) as store:
+        record_result(store, result, settings.market(market).adapter)
     return result
 
 
@@ -154,6 +168,6 @@ def register(app: typer.Typer, resolver: LinkSourceResolver | None = None) -> No
         result = run_crawl(settings, market, links, resume=resume,
                            interactive=sys.stdin.isatty() and sys.stderr.isatty())
         console.print(summary(result))
-        style = "green" if result.status == "finished" else "yellow"
-        console.print(f"[{style}]{result.message}[/]")
+        style = {"finished": "green", "paused": "yellow"}.get(result.status, "red")
+        console.print(Text(result.message, style=style))
         raise typer.Exit(int(result.exit_code))

@@ -10,10 +10,19 @@ archives every hop, and decides by what came back:
   a rate limit waits for ``Retry-After``; a DDoS queue page is passed by following its meta
   refresh as a browser would; a login wall is passed with the configured credentials; anything
   else goes to the ``gate_handler`` (the operator, in a terminal) or pauses the crawl: state is
-  saved and :class:`CrawlResult` says ``paused`` with a message (exit status 75);
+  saved and :class:`CrawlResult` says ``paused`` with a message (exit status 75); a seizure
+  banner ends the crawl as ``failed`` (reason ``seized``): no person can solve it, and later
+  stages read it as a takedown;
 * a retryable failure (time-out, SOCKS or connection error, cut body, broken page, 408/429/5xx):
   back to the queue after a capped, jittered exponential backoff, until ``attempts`` are spent;
 * any other 4xx, or a refused off-market redirect: failed, with the reason.
+
+A circuit breaker guards the market: after ``crawl.breaker_failures`` fetch failures in a row
+(a captured page resets the run) the crawl stops as ``failed`` with reason ``breaker`` and its
+state saved, instead of spending every URL's attempts on a market that is down or a circuit
+that is broken. A crawl that captured nothing and failed something is ``failed`` with reason
+``unreachable``. Each stop reason is also a counter (``stopped:<reason>``) in the store's
+``crawls.counters``.
 
 Crash safety: on start, ``.open`` WARC files are recovered (torn record cut), then in-flight URLs
 whose final record already reached a sealed file are completed from that record (its links
@@ -77,6 +86,9 @@ class CrawlResult:
     message: str
     gate: str | None = None
     warc_files: list[Path] = field(default_factory=list)
+    reason: str | None = None
+    """Why a crawl did not finish: the gate kind when paused; ``breaker``, ``seized``,
+    ``unreachable`` or ``urls_left`` when failed; ``None`` when finished."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -99,7 +111,7 @@ class Crawler:
     def __init__(self, settings: Settings, market: str, links: LinkSource, *, data_dir: Path,
                  crawl_id: str | None = None, gate_handler: GateHandler | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
-                 rng: random.Random | None = None, warc_max_bytes: int = 256 << 20,
+                 rng: random.Random | None = None, warc_max_bytes: int | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.settings = settings
         self.market_name = market
@@ -111,10 +123,12 @@ class Crawler:
         self.gate_handler = gate_handler
         self.on_progress = on_progress
         self.rng = rng or random.Random()
-        self.warc_max_bytes = warc_max_bytes
+        self.warc_max_bytes = warc_max_bytes or self.crawl.warc_max_bytes
         self._clock = clock
         self._stop = asyncio.Event()
         self._pause: tuple[str, str] | None = None
+        self._stopped: tuple[str, str] | None = None
+        self._failures_in_a_row = 0
         self._next_slot = 0.0
         self._slot_lock = asyncio.Lock()
         self._active = 0
@@ -153,17 +167,29 @@ class Crawler:
     def _result(self, frontier: Frontier, started: datetime, writer: WarcWriter) -> CrawlResult:
         stats = frontier.stats()
         sealed = sorted(self.paths.warc_dir.glob(f"{self.crawl_id}-*.warc.gz"))
+        gate: str | None = None
+        status: CrawlStatus = "failed"
         if self._pause is not None:
-            status: CrawlStatus = "paused"
+            status = "paused"
             gate, message = self._pause
+            reason: str | None = gate
+        elif self._stopped is not None:
+            reason, message = self._stopped
         elif stats["queued"] or stats["in_flight"]:
-            status, gate, message = "failed", None, "crawl stopped with URLs still queued"
+            reason, message = "urls_left", "crawl stopped with URLs still queued"
+        elif stats["done"] == 0 and stats["failed"]:
+            first = frontier.entries("failed")[0].reason or "no reason recorded"
+            reason = "unreachable"
+            message = (f"{self.market_name}: market unreachable: no page captured, "
+                       f"{stats['failed']} failed (first: {first})")
         else:
-            status, gate = "finished", None
+            status, reason = "finished", None
             message = f"{stats['done']} pages captured, {stats['failed']} failed"
+        if status == "failed" and not self._stopped:
+            frontier.count(f"stopped:{reason}")
         return CrawlResult(self.crawl_id, self.market_name, status, started, self._clock(),
                            stats["done"], stats["failed"], stats["queued"] + stats["in_flight"],
-                           frontier.counters(), message, gate, sealed)
+                           frontier.counters(), message, gate, sealed, reason)
 
     # ------------------------------------------------------------------ crash recovery
 
@@ -239,6 +265,22 @@ class Crawler:
         return Page(exchange.url, exchange.started_at, exchange.body, exchange.status,
                     exchange.content_type)
 
+    def _failed_fetch(self, frontier: Frontier, what: str) -> None:
+        """One more fetch failure in a row; trips the breaker at ``breaker_failures``."""
+        self._failures_in_a_row += 1
+        limit = self.crawl.breaker_failures
+        if self._failures_in_a_row < limit or self._stopped is not None:
+            return
+        self._stop_crawl(frontier, "breaker", (
+            f"{self.market_name}: {limit} fetch failures in a row (last: {what}); the market "
+            f"looks down or the circuit is broken. The crawl stopped with its state saved "
+            f"(crawl {self.crawl_id}); run later: dnmwatch crawl {self.market_name} --resume"))
+
+    def _stop_crawl(self, frontier: Frontier, reason: str, message: str) -> None:
+        self._stopped = (reason, message)
+        frontier.count(f"stopped:{reason}")
+        self._stop.set()
+
     def _retry(self, frontier: Frontier, entry: Entry, reason: str, counts: list[str],
                retry_after: float | None = None) -> None:
         if entry.attempts >= self.crawl.attempts:
@@ -257,6 +299,7 @@ class Crawler:
             assert failure is not None
             if failure.retryable:
                 self._retry(frontier, entry, failure.kind, [f"error:{failure.kind}"])
+                self._failed_fetch(frontier, f"{failure.kind}: {failure.detail}"[:200])
             else:
                 frontier.fail(entry, f"{failure.kind}: {failure.detail}",
                               counts=[f"refused:{failure.kind}"])
@@ -266,6 +309,7 @@ class Crawler:
             self._archive(writer, result.exchanges)
             self._retry(frontier, entry, f"truncated:{final.truncated}",
                         [f"truncated:{final.truncated}"])
+            self._failed_fetch(frontier, f"body cut ({final.truncated})")
             return
         page_type = self.links.page_type(page)
         if is_gate(page_type):
@@ -278,7 +322,10 @@ class Crawler:
             reason = f"http:{final.status}" if final.status >= 400 else "malformed"
             self._retry(frontier, entry, reason, [reason],
                         retry_after_s(final.header("Retry-After")))
+            if final.status != 429:
+                self._failed_fetch(frontier, reason)
             return
+        self._failures_in_a_row = 0
         self._archive(writer, result.exchanges, record_id=entry.record_id)
         self._conclude(frontier, entry, page, final.truncated)
 
@@ -310,6 +357,13 @@ class Crawler:
     async def _gate(self, frontier: Frontier, fetcher: Fetcher, writer: WarcWriter,
                     entry: Entry, kind: str, page: Page, final: Exchange) -> None:
         counts = [kind]
+        if kind == "gate:seized":
+            frontier.fail(entry, kind, counts=counts)
+            if self._stopped is None:
+                self._stop_crawl(frontier, "seized", (
+                    f"{self.market_name}: the market shows a seizure banner (law enforcement "
+                    f"took it down); crawl {self.crawl_id} stopped"))
+            return
         if kind == "gate:rate_limit":
             self._retry(frontier, entry, kind, counts, retry_after_s(final.header("Retry-After")))
             return

@@ -117,6 +117,7 @@ class Fetcher:
         self._jar = aiohttp.CookieJar(unsafe=True)
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self.connections_opened: dict[str, int] = {"proxy": 0, "direct": 0}
+        self._user_agent = self.crawl.user_agent
         if cookie:
             self.load_cookie(cookie)
 
@@ -126,6 +127,13 @@ class Fetcher:
         jar.load(cookie)
         for host in self.market.hosts:
             self._jar.update_cookies(jar, URL(f"http://{host}/"))
+
+    def set_user_agent(self, user_agent: str) -> None:
+        """Send ``user_agent`` from now on. With a cookie pasted from Tor Browser, the browser's
+        User-Agent must come along: markets bind a session to the User-Agent it was issued to."""
+        self._user_agent = user_agent
+        for session in self._sessions.values():
+            session.headers["User-Agent"] = user_agent
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -159,7 +167,7 @@ class Fetcher:
                                         sock_read=self.crawl.timeout_s)
         session = aiohttp.ClientSession(
             connector=connector, cookie_jar=self._jar, timeout=timeout, trust_env=False,
-            headers={"User-Agent": self.crawl.user_agent,
+            headers={"User-Agent": self._user_agent,
                      "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                      "Accept-Language": "en-US,en;q=0.5"})
         self._sessions[direct] = session

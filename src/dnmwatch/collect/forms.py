@@ -52,6 +52,37 @@ class _Parser(HTMLParser):
             self._current = None
 
 
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str, limit: int = 400) -> str:
+    """The text a person would read on a (gate) page: no markup, scripts or control
+    characters, whitespace collapsed, at most ``limit`` characters. Safe to print in a
+    terminal (hostile pages may carry escape sequences)."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    text = " ".join("".join(parser.parts).split())
+    text = "".join(c for c in text if c.isprintable())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _parse(html: str) -> _Parser:
     parser = _Parser()
     parser.feed(html)

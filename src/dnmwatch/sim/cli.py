@@ -1,4 +1,5 @@
-"""``dnmwatch sim ...`` and ``dnmwatch demo``: the simulator on the command line.
+"""``dnmwatch sim ...``: the simulator on the command line (``dnmwatch demo`` is in
+:mod:`dnmwatch.demo`).
 
 Thin wiring only: the world comes from :mod:`dnmwatch.sim.generate`, the truth files from
 :mod:`dnmwatch.sim.truth`, the web servers from :mod:`dnmwatch.sim.server`. Long work shows a
@@ -7,9 +8,7 @@ Rich progress bar; every failure is a :class:`~dnmwatch.errors.DnmwatchError` wi
 
 from __future__ import annotations
 
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Annotated
 
@@ -229,79 +228,9 @@ def serve(
     out.print("stopped")
 
 
-def _wait_for_interrupt() -> None:
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        out.print("stopped")
-
-
-def _check_front_pages(urls: dict[str, str]) -> dict[str, int]:
-    """Fetch each market's front page once over loopback, as a smoke test of the servers."""
-    statuses: dict[str, int] = {}
-    for market, url in urls.items():
-        try:
-            with urllib.request.urlopen(url + "/", timeout=10) as response:  # noqa: S310
-                statuses[market] = int(response.status)
-        except urllib.error.HTTPError as exc:
-            statuses[market] = exc.code
-        except OSError:
-            statuses[market] = 0
-    return statuses
-
-
-def _all_markets_up(world: World) -> int:
-    """The last day on which every market is up (else the last day): the richest view."""
-    specs = world.config.markets
-    first = max(spec.launch_day for spec in specs)
-    last = min(
-        [spec.end_day - 1 for spec in specs if spec.end_day is not None],
-        default=world.config.days - 1,
-    )
-    return last if first <= last else world.config.days - 1
-
-
-def demo(
-    workdir: Annotated[
-        Path, typer.Option("--workdir", help="Folder for everything the demo writes.")
-    ] = Path("dnmwatch-demo"),
-    seed: SeedOpt = 1,
-    scale: ScaleOpt = "small",
-    days: DaysOpt = None,
-    keep_serving: Annotated[
-        bool | None,
-        typer.Option(
-            "--keep-serving/--no-keep-serving",
-            help="Keep the markets up until Ctrl-C (default: only when run in a terminal).",
-        ),
-    ] = None,
-) -> None:
-    """Run the demo: generate the small world, serve its markets on loopback, show where.
-
-    The markets are served on the last day on which all of them are up; move the clock through
-    the control URL to see a takedown, an exit scam and the migration that follows."""
-    from dnmwatch.sim.truth import write_truth
-
-    started = time.perf_counter()
-    truth_dir = workdir / "truth"
-    world = build_world(seed, scale, days)
-    counts = write_truth(world, truth_dir)
-    _summary(counts, truth_dir)
-    day = _all_markets_up(world)
-    with SimServer(world, day=day) as server:
-        _print_markets(world, server.urls, day, server.control_url)
-        statuses = _check_front_pages(server.urls)
-        for market, status in statuses.items():
-            out.print(f"  {market}: front page answered HTTP {status}")
-        out.print(f"demo ready in {time.perf_counter() - started:.1f} s; truth in {truth_dir}")
-        if keep_serving if keep_serving is not None else sys.stdin.isatty():
-            out.print("serving; press Ctrl-C to stop")
-            _wait_for_interrupt()
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``sim generate``, ``sim serve`` and ``demo`` to the root command."""
+    """Add ``sim generate`` and ``sim serve`` to the root command (``demo`` lives in
+    :mod:`dnmwatch.demo`, which may also drive the pipeline)."""
     sim_app = typer.Typer(
         help="The market simulator: a synthetic ecosystem with known truth.",
         no_args_is_help=True,
@@ -309,4 +238,3 @@ def register(app: typer.Typer) -> None:
     sim_app.command("generate")(generate)
     sim_app.command("serve")(serve)
     app.add_typer(sim_app, name="sim")
-    app.command("demo")(demo)

@@ -1,0 +1,261 @@
+"""``dnmwatch demo``: the whole tool on a synthetic ecosystem, on this machine, in about a minute.
+
+This module is wiring, not a stage: it may import the simulator *and* the pipeline, which no
+stage may do (ARCHITECTURE.md; ``sim`` stays an independent yardstick). Stages so far:
+
+1. **generate** a world and write its ground truth (``WORKDIR/truth/``);
+2. **serve** its markets on loopback;
+3. **crawl** every market on a weekly schedule over the simulated period
+   (:func:`crawl_schedule`), moving the simulator's clock, into ``WORKDIR/data`` (WARC files,
+   the ``crawls`` and ``markets`` tables). A market that is down on a crawl day (seizure banner,
+   refused connections) gets a failed crawl, which later stages read as a takedown or an exit.
+
+Later stages (extract, build, report) are appended here by their owners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dnmwatch.collect import Crawler, CrawlResult, LinkSource, record_result
+from dnmwatch.settings import Settings, load_settings
+from dnmwatch.sim.cli import DaysOpt, ScaleOpt, SeedOpt, build_world
+from dnmwatch.sim.cli import _print_markets as print_markets
+from dnmwatch.sim.cli import _summary as print_truth
+from dnmwatch.sim.model import World
+from dnmwatch.sim.server import SimClock, SimServer
+from dnmwatch.store import Store
+
+console = Console(stderr=True)
+out = Console()
+
+ADAPTER_BY_ENGINE = {"table": "sim-table", "cards": "sim-cards", "minimal": "sim-minimal"}
+"""The built-in adapter that reads each simulator engine's pages."""
+CRAWL_EVERY_DAYS = 7
+_FAILURE_PREFIXES = ("error:", "http:", "truncated:", "gate:", "refused:", "stopped:", "failed:")
+
+
+def weekly_days(world: World, every: int = CRAWL_EVERY_DAYS) -> list[int]:
+    """The crawl days: day 0, then every ``every`` days, and the last day of the period."""
+    last = world.config.days - 1
+    days = list(range(0, last + 1, every))
+    return days if days[-1] == last else [*days, last]
+
+
+def demo_settings(server: SimServer, data_dir: Path, key_file: Path | None = None) -> Settings:
+    """Crawl settings for the simulated markets: direct loopback, no delay, two workers.
+
+    Built from defaults and explicit values only (no config file, no ``DNMWATCH_*``
+    environment) so the demo runs the same everywhere."""
+    overrides: dict[str, object] = {
+        "allow_direct_loopback": True, "data_dir": str(data_dir),
+        "crawl.concurrency": 2, "crawl.delay_s": 0, "crawl.jitter_s": 0,
+        "crawl.attempts": 3, "crawl.backoff_base_s": 0.05, "crawl.backoff_cap_s": 0.5,
+        "crawl.timeout_s": 10,
+    }
+    if key_file is not None:
+        overrides["privacy.key_file"] = str(key_file)
+    for name, base in server.urls.items():
+        overrides[f"markets.{name}.adapter"] = ADAPTER_BY_ENGINE[server.engine(name).name]
+        overrides[f"markets.{name}.hosts"] = [base.removeprefix("http://")]
+        overrides[f"markets.{name}.seeds"] = [base + "/"]
+    return load_settings(None, env={}, overrides=overrides)
+
+
+def _link_sources(settings: Settings) -> dict[str, LinkSource]:
+    """One adapter per market. Crawling reads no records, so a throw-away pseudonym key will
+    do: the demo never touches the researcher's real key file."""
+    from dnmwatch.adapters.registry import load_registry
+    from dnmwatch.pseudonym import Pseudonymizer
+
+    registry = load_registry()
+    key = Pseudonymizer(secrets.token_bytes(32))
+    return {name: registry.create(m.adapter, key, market=name, hosts=m.hosts)
+            for name, m in settings.markets.items()}
+
+
+def sim_time(clock: SimClock) -> Callable[[], datetime]:
+    """The simulator's day plus the real time spent on it: crawl times and WARC dates are in
+    simulated time (so later stages date observations on the simulated calendar) and still
+    move forward during a crawl."""
+    anchor = (clock.now, time.monotonic())
+
+    def now() -> datetime:
+        if clock.now != anchor[0]:
+            return clock.now
+        return anchor[0] + timedelta(seconds=time.monotonic() - anchor[1])
+
+    return now
+
+
+def _crawl_day(settings: Settings, markets: list[str], links: dict[str, LinkSource],
+               clock: Callable[[], datetime]) -> list[CrawlResult]:
+    """The markets of one day side by side, each crawler on its own thread and event loop:
+    every page costs two ``fsync``s (WARC and frontier), which block a loop but release the
+    GIL, so separate threads let one market's disk waits overlap another's work."""
+    crawlers = [Crawler(settings, name, links[name], data_dir=settings.data_dir, clock=clock)
+                for name in markets]
+    with ThreadPoolExecutor(max_workers=len(crawlers), thread_name_prefix="demo-crawl") as pool:
+        return list(pool.map(lambda c: asyncio.run(c.run()), crawlers))
+
+
+def crawl_schedule(world: World, server: SimServer, settings: Settings, days: Iterable[int],
+                   *, on_crawl: Callable[[int, CrawlResult], None] | None = None
+                   ) -> list[CrawlResult]:
+    """Crawl every launched market of ``world`` on each of ``days`` (moving ``server``'s
+    clock), record each crawl in the store under ``settings.data_dir``, return the results in
+    order. Markets that are down that day give failed crawls (``seized``, ``unreachable``); a
+    market not launched yet is not known to the researcher and is skipped. The markets of one
+    day are crawled side by side (one thread each); ``on_crawl(day, result)`` is told of each."""
+    links = _link_sources(settings)
+    served = set(server.urls)
+    results: list[CrawlResult] = []
+    with Store.open(settings.data_dir) as store:
+        for day in days:
+            server.clock.set_day(day)
+            markets = [s.name for s in world.config.markets
+                       if s.launch_day <= day and s.name in served]
+            if not markets:
+                continue
+            for result in _crawl_day(settings, markets, links, sim_time(server.clock)):
+                record_result(store, result, settings.market(result.market).adapter)
+                results.append(result)
+                if on_crawl is not None:
+                    on_crawl(day, result)
+    return results
+
+
+def crawl_summary(results: list[CrawlResult]) -> Table:
+    """Crawls by outcome, pages, and failures by kind (as counted by the crawler)."""
+    outcomes = Counter(r.status if r.reason is None else f"{r.status} ({r.reason})"
+                       for r in results)
+    failures: Counter[str] = Counter()
+    for r in results:
+        failures.update({k: v for k, v in r.counters.items() if k.startswith(_FAILURE_PREFIXES)})
+    table = Table(title=f"{len(results)} crawls")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for outcome, n in sorted(outcomes.items()):
+        table.add_row(f"crawls {outcome}", f"{n:,}")
+    table.add_row("pages captured", f"{sum(r.pages_ok for r in results):,}")
+    table.add_row("pages failed", f"{sum(r.pages_failed for r in results):,}")
+    table.add_row("WARC files", f"{sum(len(r.warc_files) for r in results):,}")
+    for kind, n in sorted(failures.items()):
+        table.add_row(kind, f"{n:,}")
+    return table
+
+
+def _crawl_with_progress(world: World, server: SimServer, settings: Settings,
+                         days: list[int]) -> list[CrawlResult]:
+    total = sum(1 for d in days for s in world.config.markets if s.launch_day <= d)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[pages]:,} pages"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("crawling", total=total, pages=0)
+        pages = 0
+
+        def tick(day: int, result: CrawlResult) -> None:
+            nonlocal pages
+            pages += result.pages_ok
+            progress.update(task, advance=1, pages=pages, description=f"crawling day {day}")
+
+        return crawl_schedule(world, server, settings, days, on_crawl=tick)
+
+
+def _check_front_pages(urls: dict[str, str]) -> dict[str, int]:
+    """Fetch each market's front page once over loopback, as a smoke test of the servers."""
+    statuses: dict[str, int] = {}
+    for market, url in urls.items():
+        try:
+            with urllib.request.urlopen(url + "/", timeout=10) as response:  # noqa: S310
+                statuses[market] = int(response.status)
+        except urllib.error.HTTPError as exc:
+            statuses[market] = exc.code
+        except OSError:
+            statuses[market] = 0
+    return statuses
+
+
+def all_markets_up(world: World) -> int:
+    """The last day on which every market is up (else the last day): the richest view."""
+    specs = world.config.markets
+    first = max(spec.launch_day for spec in specs)
+    last = min([spec.end_day - 1 for spec in specs if spec.end_day is not None],
+               default=world.config.days - 1)
+    return last if first <= last else world.config.days - 1
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Folder for everything the demo writes.")
+    ] = Path("dnmwatch-demo"),
+    seed: SeedOpt = 1,
+    scale: ScaleOpt = "small",
+    days: DaysOpt = None,
+    keep_serving: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-serving/--no-keep-serving",
+            help="Keep the markets up until Ctrl-C (default: only when run in a terminal).",
+        ),
+    ] = None,
+) -> None:
+    """Run the demo: generate a world, serve its markets on loopback, crawl them weekly.
+
+    The crawls go to WORKDIR/data (WARC files and the store). Afterwards the markets are served
+    on the last day on which all of them are up; move the clock through the control URL to see
+    a takedown, an exit scam and the migration that follows."""
+    from dnmwatch.sim.truth import write_truth
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    truth_dir = workdir / "truth"
+    world = build_world(seed, scale, days)
+    print_truth(write_truth(world, truth_dir), truth_dir)
+    timings["generate"] = time.perf_counter() - started
+    with SimServer(world, day=0) as server:
+        t0 = time.perf_counter()
+        settings = demo_settings(server, workdir / "data")
+        results = _crawl_with_progress(world, server, settings, weekly_days(world))
+        timings["crawl"] = time.perf_counter() - t0
+        out.print(crawl_summary(results))
+        day = all_markets_up(world)
+        server.clock.set_day(day)
+        print_markets(world, server.urls, day, server.control_url)
+        for market, status in _check_front_pages(server.urls).items():
+            out.print(f"  {market}: front page answered HTTP {status}")
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+        out.print(f"demo ready in {time.perf_counter() - started:.1f} s ({stages}); "
+                  f"truth in {truth_dir}, crawls in {settings.data_dir}")
+        if keep_serving if keep_serving is not None else sys.stdin.isatty():
+            out.print("serving; press Ctrl-C to stop")
+            _wait_for_interrupt()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dnmwatch demo`` to the root command."""
+    app.command("demo")(demo)

@@ -49,7 +49,8 @@ FLOORS: dict[str, float] = {
     "listing.tiers": 1.0, "index.title": 1.0, "index.price": 1.0, "index.category": 1.0,
     "vendor.pgp_fingerprint": 1.0, "vendor.ships_from": 1.0, "vendor.sales": 1.0,
     "vendor.other_markets": 1.0, "feedback.count": 1.0, "feedback.ratings": 1.0,
-    "feedback.texts": 1.0, "coverage.listings": 1.0, "coverage.vendors": 1.0,
+    "feedback.texts": 1.0, "feedback.items": 1.0, "coverage.listings": 1.0,
+    "coverage.vendors": 1.0,
 }
 """Pinned per-field accuracy floors (share of truth items matched exactly)."""
 
@@ -155,10 +156,14 @@ def _truth(world: World, market: str, now: datetime) -> Truth:
             others = sorted(m.capitalize() for m, join in accounts[v["actor_id"]]
                             if m != market and join <= today)
             by_id[pseud.vendor_id(handle)] = dict(v, sales=sales[handle], others=others)
+    labels = {(r["listing_id"], r["tier"]): r["label"] for r in _rows(world, "listing_tiers")
+              if r["market"] == market}
+    bought = {t["tx_id"]: labels.get((t["listing_id"], t["tier"]))
+              for t in _rows(world, "transactions") if t["market"] == market}
     feedback: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in _rows(world, "feedback"):
         if f["market"] == market and f["listing_id"] in listings and f["posted_at"] <= now:
-            feedback[listings[f["listing_id"]]["key"]].append(f)
+            feedback[listings[f["listing_id"]]["key"]].append(dict(f, item=bought[f["tx_id"]]))
     return Truth({x["key"]: x for x in listings.values()}, by_id, feedback)
 
 
@@ -191,6 +196,9 @@ def _accuracy(crawl: Crawl, truth: Truth) -> dict[str, float]:
             sorted(f.rating or 0 for f in mine) == sorted(float(f["rating"]) for f in fb))
         scores["feedback.texts"].append(
             sorted(f.text for f in mine) == sorted(" ".join(f["text"].split()) for f in fb))
+        scores["feedback.items"].append(
+            sorted((f.text, f.item or "") for f in mine)
+            == sorted((" ".join(f["text"].split()), f["item"] or "") for f in fb))
     for row in crawl.index:
         shown = truth.listings.get(row.listing_id)
         if shown is None:
@@ -258,3 +266,10 @@ def test_vendor_ids_are_pseudonyms_never_handles(world: World,
         ids |= set(crawl.vendors)
         assert ids and all(i is not None and i.startswith("v_") for i in ids)
         assert not {str(i).casefold() for i in ids} & handles
+
+
+def test_feedback_names_the_option_bought(crawls: dict[str, Crawl]) -> None:
+    for market, crawl in crawls.items():
+        items = [f.item for f in crawl.feedback]
+        assert items and all(items), market
+        assert any(i != items[0] for i in items), market

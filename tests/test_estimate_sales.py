@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from _estimate_rows import T0, at, feedback, listing, put, rates
 from dnmwatch.estimate.build import BuildOptions, build
+from dnmwatch.estimate.sales import purchase_weights, sale_day
 from dnmwatch.store import Store
 
 
@@ -130,4 +131,45 @@ def test_correction_is_reported_beside_the_lower_bound(store: Store) -> None:
                                       "FROM sales")[0]
     assert (lower, corrected) == (100.0, 200.0)
     day = store.fetchall("SELECT day FROM sales")[0][0]
-    assert day == (T0 - timedelta(days=1.5)).date() == date(2020, 3, 1)
+    # "yesterday" at noon is noon-to-noon: the sale's day is drawn inside it (rule 1).
+    assert day in {(T0 - timedelta(days=2)).date(), (T0 - timedelta(days=1)).date()}
+
+
+def test_option_bought_prices_the_sale_at_that_tier(store: Store) -> None:
+    tiers = json.dumps([{"label": "5 g", "price": 40.0, "currency": "EUR"},
+                        {"label": "25 G", "price": 150.0, "currency": "EUR"},
+                        {"label": "2x", "price": 76.0, "currency": "EUR"}])
+    put(store, "listing_observations", [
+        listing("m", "W", 0, title="Weed 5g", price=40.0, tiers=tiers),
+        listing("m", "W", 5, title="Weed 5g", price=40.0,
+                tiers=tiers.replace("150.0", "170.0"))])
+    rows = [feedback("m", "W", 3, "a", "2 days ago", position=0),
+            feedback("m", "W", 3, "b", "2 days ago", position=1),
+            feedback("m", "W", 3, "c", "2 days ago", position=2),
+            feedback("m", "W", 3, "d", "2 days ago", position=3)]
+    for row, item in zip(rows, ["25 g", "2X", "10 kg", None], strict=True):
+        row["item"] = item
+    put(store, "feedback_observations", rows)
+    build(store)
+    got = sorted(store.fetchall("SELECT f.text, s.price_source, s.tier, s.price_eur, s.mass_g "
+                                "FROM sales s JOIN feedback f USING (market, feedback_id)"))
+    assert got == [("a", "tier", "25 G", 150.0, 25.0),   # tiers seen before the feedback
+                   ("b", "tier", "2x", 76.0, 10.0),      # a bare multiple of the title's 5 g
+                   ("c", "listing", None, 40.0, 5.0),    # an option the listing never showed
+                   ("d", "listing", None, 40.0, 5.0)]
+    assert store.fetchall("SELECT count(*) FROM feedback WHERE item = '25 g'")[0][0] == 1
+
+
+def test_sale_day_is_drawn_inside_the_interval_without_bias() -> None:
+    noon = datetime(2020, 3, 1, 12)
+    days = [sale_day(noon, noon + timedelta(days=1), f"k{i}") for i in range(2000)]
+    assert set(days) == {date(2020, 3, 1), date(2020, 3, 2)}
+    assert abs(days.count(date(2020, 3, 1)) / len(days) - 0.5) < 0.05
+    assert sale_day(noon, noon, "x") == date(2020, 3, 1)
+    assert sale_day(noon, noon + timedelta(days=1), "k7") == days[7]
+
+
+def test_purchase_weights_decay_and_sum_to_one() -> None:
+    w = purchase_weights(3.5, 14)
+    assert len(w) == 15 and abs(sum(w) - 1) < 1e-12 and list(w) == sorted(w, reverse=True)
+    assert purchase_weights(0, 14) == (1.0,)

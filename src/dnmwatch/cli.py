@@ -74,6 +74,7 @@ def _register() -> None:
     from dnmwatch.normalise.cli import register as register_normalise
     from dnmwatch.privacy.cli import register as register_privacy
     from dnmwatch.sim.cli import register as register_sim
+    from dnmwatch.sources.cli import register as register_sources
 
     app.add_typer(config_app, name="config")
     register_sim(app)
@@ -82,6 +83,7 @@ def _register() -> None:
     register_collect(app, _crawl_link_source)
     register_demo(app)
     register_privacy(app)
+    register_sources(app)
     register_build(app)
 
 

@@ -115,6 +115,9 @@ class FeedbackObservation:
     currency: str | None = None
     provenance: Provenance | None = None
     kind: Literal["feedback"] = "feedback"
+    item: str | None = None
+    """The option bought as the row shows it ("5 g", "1x 10 pills"), where the market shows one:
+    it tells which quantity tier the sale was, so the price is that tier's."""
 
 
 @dataclass(frozen=True, slots=True)

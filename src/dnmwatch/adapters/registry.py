@@ -27,6 +27,15 @@ BUILTIN: tuple[str, ...] = (
     "dnmwatch.adapters.sim_table:SimTableAdapter",
     "dnmwatch.adapters.sim_cards:SimCardsAdapter",
     "dnmwatch.adapters.sim_minimal:SimMinimalAdapter",
+    "dnmwatch.adapters.empire:EmpireAdapter",
+    "dnmwatch.adapters.cryptonia:CryptoniaAdapter",
+    "dnmwatch.adapters.dream:DreamAdapter",
+    "dnmwatch.adapters.apollon:ApollonAdapter",
+    "dnmwatch.adapters.cypher:CypherAdapter",
+    "dnmwatch.adapters.whitehousemarket:WhiteHouseMarketAdapter",
+    "dnmwatch.adapters.agora:AgoraAdapter",
+    "dnmwatch.adapters.alphabay:AlphaBayAdapter",
+    "dnmwatch.adapters.matanga:MatangaAdapter",
 )
 """Built-in adapters as ``module:Class`` (imported when a registry is built, not at import)."""
 

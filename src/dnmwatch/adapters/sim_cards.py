@@ -3,7 +3,8 @@
 Pages: ``/`` (category cards), ``/c/<n>/p/<page>`` (a grid of listing cards, "Next"/"Prev"
 pagination only), ``/item/<hex>`` (listing: price box, origin, tiers as ``<option>``s, latest
 reviews), ``/item/<hex>/reviews/<page>`` (reviews, relative dates only, stars as ★/☆ with a
-``title="4 of 5"``) and ``/u/<handle>`` (profile, fingerprint, "verified on other markets").
+``title="4 of 5"``, "Purchased: 5 g" naming the option bought) and ``/u/<handle>``
+(profile, fingerprint, "verified on other markets").
 
 Decisions: the listing id is the opaque item id the market exposes (``/item/<hex>``): it is the
 only stable key a crawler has; the reviews preview on an item page is not emitted (the review
@@ -29,6 +30,7 @@ from dnmwatch.records import (
 
 _DASH = " — "
 _ARROW = "→"
+_BOUGHT = "Purchased:"
 
 
 def _item_id(href: str | None) -> str | None:
@@ -116,7 +118,8 @@ class SimCardsAdapter(MarketAdapter):
             yield FeedbackObservation(
                 market=self.market, listing_id=lid, vendor_id=None, rating=rating,
                 text=sub_text(review, "p.body"), posted=sub_text(review, "span.when"),
-                captured_at=doc.page.captured_at)
+                captured_at=doc.page.captured_at,
+                item=sub_text(review, "span.bought").removeprefix(_BOUGHT).strip() or None)
 
     def parse_vendor(self, doc: Document) -> Iterator[Record]:
         vid = self.vendor_id(doc.text(".profile h1"))

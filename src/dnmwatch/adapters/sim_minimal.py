@@ -2,7 +2,8 @@
 
 Everything is a query on ``/``: ``?r=cat&id=3&p=2`` (lines of listings), ``?r=item&id=..``
 (a definition list: shop, price, ships from/to, quantity options), ``?r=fb&id=..&p=..``
-(reviews as ``<p>[4/5] text <i>— buyer, 3 дня назад</i></p>``) and ``?r=shop&id=..`` (profile).
+(reviews as ``<p>[4/5] text <i>— buyer, 3 дня назад</i> <small>Фасовка / Option: 5 g</small>
+</p>``, the ``<small>`` naming the option bought) and ``?r=shop&id=..`` (profile).
 Markup has almost no classes, so pages are recognised by their bilingual labels
 ("Цена / Price") and the listing id is read from the ``id`` parameter of the item's link.
 
@@ -14,13 +15,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborNode
 
 from dnmwatch.adapters.base import MarketAdapter
 from dnmwatch.adapters.fields import fingerprint, market_names, rating_of
-from dnmwatch.adapters.html import Document, clean, node_text, parse_int, parse_money
+from dnmwatch.adapters.html import (
+    Document,
+    clean,
+    node_text,
+    parse_int,
+    parse_money,
+    sub_text,
+)
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
@@ -41,6 +49,16 @@ def _param(href: str | None, route: str) -> str | None:
         return None
     ident = query.get("id", [""])[0]
     return ident or None
+
+
+def _canonical(href: str, route: str, query: dict[str, list[str]]) -> str:
+    """One URL per category page: the pager's ``?r=cat&id=N&p=1`` is the category link
+    ``?r=cat&id=N`` (what the market itself links from home), so page 1 is crawled once."""
+    if route != "cat" or query.get("p", [""])[0] != "1":
+        return href
+    parts = urlsplit(href)
+    kept = [(k, v) for k, vs in query.items() for v in vs if k != "p"]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def _definitions(doc: Document) -> dict[str, list[LexborNode]]:
@@ -137,7 +155,8 @@ class SimMinimalAdapter(MarketAdapter):
             yield FeedbackObservation(
                 market=self.market, listing_id=lid, vendor_id=None,
                 rating=float(found.group(1).replace(",", ".")), text=found.group(2).strip(),
-                posted=posted, captured_at=doc.page.captured_at)
+                posted=posted, captured_at=doc.page.captured_at,
+                item=sub_text(p, "small").partition(":")[2].strip() or None)
 
     def parse_vendor(self, doc: Document) -> Iterator[Record]:
         vid = self.vendor_id(doc.text("h2").partition(":")[2])
@@ -165,7 +184,7 @@ class SimMinimalAdapter(MarketAdapter):
             }.get(page_type, ())
             if route in wanted and not (page_type == "index" and route == "cat"
                                         and not self._is_home_or_same(doc, query)):
-                yield href
+                yield _canonical(href, route, query)
 
     @staticmethod
     def _is_home_or_same(doc: Document, query: dict[str, list[str]]) -> bool:

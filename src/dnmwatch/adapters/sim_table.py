@@ -2,7 +2,8 @@
 
 Pages, as a crawler meets them: ``/`` (category table), ``/category/<slug>?page=N`` (a table of
 listings), ``/listing/<id>`` (details, quantity tiers, sold counter, latest feedback),
-``/listing/<id>/feedback?page=N`` (all feedback, with the price paid on markets that show it)
+``/listing/<id>/feedback?page=N`` (all feedback with the option bought, and the price paid on
+markets that show it)
 and ``/vendor/<handle>`` (profile, PGP fingerprint, claimed accounts elsewhere).
 
 Decisions: pages are recognised by their markup, not their URL (a mirror may rewrite paths);
@@ -52,6 +53,11 @@ def _rows(table: LexborNode | None) -> dict[str, LexborNode]:
         if th is not None and td is not None:
             out.setdefault(node_text(th).casefold(), td)
     return out
+
+
+def _bought(shown: str) -> str | None:
+    """The quantity option a feedback row says was bought ("5 g"); ``-`` or empty: unknown."""
+    return shown if shown and shown != "-" else None
 
 
 class SimTableAdapter(MarketAdapter):
@@ -118,7 +124,8 @@ class SimTableAdapter(MarketAdapter):
                 market=self.market, listing_id=lid, vendor_id=None,
                 rating=parse_amount(sub_text(tr, "td.rating")), text=sub_text(tr, "td.text"),
                 posted=sub_text(tr, "td.date"), captured_at=doc.page.captured_at,
-                price=paid, currency=paid_cur if paid is not None else None)
+                price=paid, currency=paid_cur if paid is not None else None,
+                item=_bought(sub_text(tr, "td.bought")))
 
     def parse_vendor(self, doc: Document) -> Iterator[Record]:
         vid = self.vendor_id(doc.text("h1.vendor"))

@@ -20,7 +20,8 @@ real feedback, with these rules (docs/estimation.md repeats them):
    with the best text score, then the oldest date; if none is free, it starts a new cluster.
 5. A cluster's date is the **intersection** of its sightings' intervals (if a sighting does not
    overlap, within tolerance, the cluster keeps the narrower of the two); its text is the
-   longest variant seen; its price the first price shown.
+   longest variant seen; its price the first price shown, its option bought (``item``) the
+   first one shown.
 
 The feedback id is a hash of the cluster's first sighting (market, scope, snapshot, source,
 position, text), so it does not change when later crawls add sightings.
@@ -84,6 +85,7 @@ class Sighting:
     source: str
     position: int
     interval: Interval
+    item: str | None = None
 
 
 @dataclass(slots=True)
@@ -104,11 +106,13 @@ class Cluster:
     last_seen: datetime
     seq: int
     """Creation order within its scope (the deterministic tie-breaker)."""
+    item: str | None = None
+    """The option bought, as first shown (``None`` where the market does not show it)."""
 
     @classmethod
     def start(cls, s: Sighting, seq: int) -> Cluster:
         return cls(s, s.interval, s.text, s.norm, s.truncated, s.posted_shown, s.vendor_id,
-                   s.price, s.currency, 1, s.observed_at, s.observed_at, seq)
+                   s.price, s.currency, 1, s.observed_at, s.observed_at, seq, s.item)
 
     def add(self, s: Sighting) -> None:
         self.sightings += 1
@@ -126,6 +130,7 @@ class Cluster:
         self.vendor_id = self.vendor_id or s.vendor_id
         if self.price is None and s.price is not None:
             self.price, self.currency = s.price, s.currency
+        self.item = self.item or s.item
 
     @property
     def feedback_id(self) -> str:
@@ -143,6 +148,7 @@ class Cluster:
             "currency": self.currency, "text": self.text, "first_seen": self.first_seen,
             "last_seen": self.last_seen, "posted_earliest": self.interval.earliest,
             "posted_latest": self.interval.latest, "sightings": self.sightings,
+            "item": self.item,
         }
 
 
@@ -150,7 +156,7 @@ FEEDBACK_OBS_SQL = """
 SELECT market, listing_id, vendor_id,
        coalesce(crawl_id, strftime(observed_at, '%Y-%m-%dT%H:%M:%S')), observed_at,
        rating, text, posted_shown, price, currency, source,
-       coalesce(position, source_offset, 0)
+       coalesce(position, source_offset, 0), item
 FROM feedback_observations
 ORDER BY market, listing_id, vendor_id, observed_at, source, 12
 """
@@ -161,7 +167,7 @@ def load_sightings(conn: Any, counters: Counters,
     """Sightings grouped by scope (market, listing or vendor); unreadable dates are rejected."""
     groups: dict[tuple[str, str], list[Sighting]] = defaultdict(list)
     for (market, lid, vid, snap, at, rating, text, shown, price, cur, source,
-         pos) in conn.execute(FEEDBACK_OBS_SQL).fetchall():
+         pos, item) in conn.execute(FEEDBACK_OBS_SQL).fetchall():
         counters.inc("feedback:sightings")
         interval = parse_posted(shown, at)
         if interval is None:
@@ -180,7 +186,7 @@ def load_sightings(conn: Any, counters: Counters,
         norm, cut = normalise_text(text)
         groups[(market, scope)].append(Sighting(
             market, lid, vid, str(snap), at, rating, text or "", norm, cut, shown, price, cur,
-            source, int(pos), interval))
+            source, int(pos), interval, item or None))
     return groups
 
 

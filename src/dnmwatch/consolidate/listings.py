@@ -102,6 +102,15 @@ class ListingHistory:
         i = bisect_right(self._times, moment) - 1
         return priced[i] if i >= 0 else priced[0]
 
+    def tiered_at(self, moment: datetime) -> PriceSighting | None:
+        """The sighting showing tiers nearest *before* ``moment``; if none, the first after
+        (the same rule as :meth:`price_at`, for the quantity options)."""
+        tiered = [s for s in self.sightings if s.tiers]
+        if not tiered:
+            return None
+        before = [s for s in tiered if s.at <= moment]
+        return before[-1] if before else tiered[0]
+
     def tiers_near(self, moment: datetime) -> tuple[Tier, ...]:
         """Tiers of the sighting nearest in time to ``moment`` that shows any."""
         best: PriceSighting | None = None

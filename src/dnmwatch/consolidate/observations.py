@@ -4,7 +4,8 @@ Extraction writes these tables; this module gives every producer (the extract co
 dataset readers, the accuracy tests) one way to do it, so that ``build`` can rely on the
 details: ``observed_at`` is the capture time (naive UTC), ``tiers`` is a JSON list of
 ``{"label", "price", "currency"}`` objects, ``position`` is the order of a feedback row within
-its page (0 = first shown), and buyer names have no column at all.
+its page (0 = first shown), ``item`` is the option bought as the row shows it, and buyer names
+have no column at all.
 """
 
 from __future__ import annotations
@@ -95,6 +96,6 @@ def observation_rows(
                 **common, "listing_id": record.listing_id, "vendor_id": record.vendor_id,
                 "rating": record.rating, "text": record.text, "posted_shown": record.posted,
                 "price": record.price, "currency": record.currency,
-                "position": position[page],
+                "position": position[page], "item": record.item,
             })
     return out

@@ -44,6 +44,8 @@ class Accuracy:
     feedback_rows: int = 0
     revenue: list[tuple[str, str, float, float]] = field(default_factory=list)
     """(market, YYYY-MM, estimated EUR, true EUR)."""
+    revenue_feedback: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Truth feedback behind each (market, YYYY-MM) revenue figure."""
     eur_per_gram: list[tuple[str, float, float, int]] = field(default_factory=list)
     """(substance, estimated median, true median, sales)."""
     link_precision: float = 0.0
@@ -158,7 +160,9 @@ def _revenue(store: Store, acc: Accuracy, visible: list[tuple[dict[str, Any], da
         if t is None or listing is None or listing["kind"] == "placeholder" \
                 or listing["holding_price"]:
             continue
-        true_rev[(f["market"], f"{posted:%Y-%m}")] += float(t["price_eur"])
+        key = (f["market"], f"{posted:%Y-%m}")
+        true_rev[key] += float(t["price_eur"])
+        acc.revenue_feedback[key] = acc.revenue_feedback.get(key, 0) + 1
         if t["mass_g"] and (unit_markets is None or f["market"] in unit_markets):
             true_unit[t["substance"]].append(float(t["price_eur"]) / float(t["mass_g"]))
     est_rev: dict[tuple[str, str], float] = defaultdict(float)

@@ -33,12 +33,18 @@ from dnmwatch.consolidate.listings import (
     vendor_row,
 )
 from dnmwatch.consolidate.vendors import link_vendors
-from dnmwatch.estimate.sales import HOLDING_FACTOR, SalesOptions, estimate_sales
+from dnmwatch.estimate.sales import (
+    HOLDING_FACTOR,
+    PURCHASE_LAG_DAYS,
+    PURCHASE_WINDOW_DAYS,
+    SalesOptions,
+    estimate_sales,
+)
 from dnmwatch.normalise.rates_store import load_rate_table
 from dnmwatch.records import Counters
 from dnmwatch.store import Store
 
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 """Bumped whenever a rule changes, so that the next build recomputes everything."""
 INPUT_TABLES = ("listing_observations", "vendor_observations", "feedback_observations",
                 "rates", "crawls", "pages")
@@ -54,6 +60,8 @@ class BuildOptions:
 
     feedback_probability: float | None = None
     holding_factor: float = HOLDING_FACTOR
+    purchase_lag_days: float = PURCHASE_LAG_DAYS
+    purchase_window_days: int = PURCHASE_WINDOW_DAYS
     close_after_failed: int = CLOSE_AFTER_FAILED
     date_tolerance_s: float = DATE_TOLERANCE.total_seconds()
 
@@ -136,7 +144,8 @@ def build(store: Store, options: BuildOptions | None = None, *, force: bool = Fa
     rates = load_rate_table(conn)
     origins = {k: f.origin for k, f in facts.items()}
     sales = estimate_sales(clusters, histories, rates, origins,
-                           SalesOptions(opts.feedback_probability, opts.holding_factor))
+                           SalesOptions(opts.feedback_probability, opts.holding_factor,
+                                        opts.purchase_lag_days, opts.purchase_window_days))
     counters.merge(sales.counters)
     step("lifecycle")
     lifecycle = lifecycle_rows(conn, facts, actor_of, opts.close_after_failed)

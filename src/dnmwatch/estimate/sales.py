@@ -2,9 +2,10 @@
 
 Rules, in the order they are applied (docs/estimation.md has the reasoning):
 
-1. **Day**: the sale is dated at the midpoint of the feedback's resolved date interval (the
-   purchase itself happened up to a couple of weeks earlier; the interval is kept in
-   ``feedback``).
+1. **Day**: the sale is dated on the day of a point drawn inside the feedback's resolved date
+   interval by a hash of its id (:func:`sale_day`: deterministic, unbiased for day and month
+   totals); prices and rates are looked up at the interval's midpoint. The purchase itself
+   happened up to a couple of weeks earlier; the interval is kept in ``feedback``.
 2. **Listing**: the feedback's listing, normalised. A feedback whose listing was never observed
    and that shows no price is excluded (``no_listing``).
 3. **Placeholders**: a listing classified ``non_drug`` whose title says test / tip / donation /
@@ -12,15 +13,24 @@ Rules, in the order they are applied (docs/estimation.md has the reasoning):
    languages), or any listing titled "(Duplicate) ...", is excluded (``placeholder``). Other
    non-drug goods stay, as substance ``non_drug``.
 4. **Price**: the price the feedback row itself shows, where the market shows one
-   (``price_source = feedback``); else the listing's price observed *nearest before* the
-   feedback date midpoint, or the first one after when the listing was first seen later
+   (``price_source = feedback``); else, when the row names the option bought ("5 g") and the
+   listing's tiers (at the observation showing tiers nearest *before* the feedback midpoint,
+   else the first after) have an option of that label, that option's price
+   (``price_source = tier``); else the listing's price observed *nearest before* the feedback
+   date midpoint, or the first one after when the listing was first seen later
    (``price_source = listing``). No price at all: ``no_price``.
-5. **Quantity**: a shown price is matched to the listing's quantity tier whose price (at the
-   observation nearest in time, in EUR) is closest, within a factor of :data:`TIER_TOLERANCE`;
-   that tier's label gives mass/count. Otherwise the title's quantity (tier 0).
+5. **Quantity**: the tier is the option the row names (matched by folded label), else the tier
+   whose price is closest to a shown price (in EUR, at the observation nearest in time, within
+   a factor of :data:`TIER_TOLERANCE`). That tier's label, normalised like a title, gives
+   mass/count (:func:`tier_quantity` has the fallbacks). Without a tier, the title's quantity.
 6. **EUR**: EUR prices as they are; otherwise the market's own rate when the price observation
-   shows one (``price_eur`` within :data:`OWN_RATE_DAYS` days), else the ``rates`` table on the
-   sale's day with its 3-day gap rule. No rate: ``no_rate``.
+   shows one (``price_eur`` within :data:`OWN_RATE_DAYS` days), else the ``rates`` table with
+   its 3-day gap rule: for a price the feedback shows (paid, so converted by the market on the
+   purchase day), the sale day's rate; for a listing or tier price, the mean rate over the
+   likely purchase days, the ``k`` = 0..:data:`PURCHASE_WINDOW_DAYS` days before the feedback
+   weighted ``exp(-k / PURCHASE_LAG_DAYS)`` (:func:`purchase_weights`): the buyer paid the
+   listing's price in its currency on the purchase day, not on the feedback day, and a crypto
+   rate moves several percent a day. No rate: ``no_rate``.
 7. **Holding prices**: the unit price (EUR per gram, else per unit) above :data:`HOLDING_FACTOR`
    times the median unit price of that substance on that market (over the market's listings,
    at their latest price) is a parked listing: ``holding_price``.
@@ -31,13 +41,14 @@ Rules, in the order they are applied (docs/estimation.md has the reasoning):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dnmwatch.consolidate.feedback import Cluster
@@ -50,6 +61,10 @@ from dnmwatch.records import Counters, Rejection
 HOLDING_FACTOR = 10.0
 TIER_TOLERANCE = 2.0
 OWN_RATE_DAYS = 3
+PURCHASE_LAG_DAYS = 3.5
+"""Feedback follows the purchase by days: most within a few, a tail to the window."""
+PURCHASE_WINDOW_DAYS = 14
+"""The usual feedback / auto-finalise window of a market."""
 PLACEHOLDER = re.compile(
     r"\b(?:test|tip|tips|jar|donat\w*|placeholder|custom\s+(?:listing|order)|reserv\w*|"
     r"escrow|refund|"
@@ -67,6 +82,9 @@ class SalesOptions:
     feedback_probability: float | None = None
     """Assumed share of buyers who leave feedback (for the correction); ``None``: no correction."""
     holding_factor: float = HOLDING_FACTOR
+    purchase_lag_days: float = PURCHASE_LAG_DAYS
+    """Scale of the assumed delay between a purchase and its feedback (0: none)."""
+    purchase_window_days: int = PURCHASE_WINDOW_DAYS
 
 
 @dataclass(slots=True)
@@ -85,8 +103,32 @@ def is_placeholder(title: str, substance: str) -> bool:
     return substance == "non_drug" and PLACEHOLDER.search(folded) is not None
 
 
+def purchase_weights(scale_days: float, window_days: int) -> tuple[float, ...]:
+    """Assumed share of feedback left ``k`` = 0..``window_days`` days after the purchase,
+    decaying as ``exp(-k / scale_days)``; ``(1.0,)`` (the feedback day only) when either is 0."""
+    if scale_days <= 0 or window_days <= 0:
+        return (1.0,)
+    raw = [math.exp(-k / scale_days) for k in range(window_days + 1)]
+    return tuple(w / sum(raw) for w in raw)
+
+
+def _rate(currency: str, day: datetime, rates: RateTable,
+          weights: tuple[float, ...]) -> float | Rejection:
+    """The rate of the feedback day, or its mean over the likely purchase days (``weights``
+    by days before the feedback; days without a rate are left out)."""
+    first = rates.lookup(currency, day.date())
+    if isinstance(first, Rejection) or len(weights) == 1:
+        return first
+    total = norm = 0.0
+    for k, w in enumerate(weights):
+        rate = rates.lookup(currency, (day - timedelta(days=k)).date())
+        if not isinstance(rate, Rejection):
+            total, norm = total + w * rate, norm + w
+    return total / norm
+
+
 def _eur(amount: float, currency: str | None, day: datetime, sighting: PriceSighting | None,
-         rates: RateTable) -> float | Rejection:
+         rates: RateTable, weights: tuple[float, ...] = (1.0,)) -> float | Rejection:
     if currency == "EUR":
         return amount
     if currency is None:
@@ -95,7 +137,7 @@ def _eur(amount: float, currency: str | None, day: datetime, sighting: PriceSigh
             and sighting.currency == currency
             and abs(sighting.at - day) <= timedelta(days=OWN_RATE_DAYS)):
         return amount * sighting.price_eur / sighting.price
-    rate = rates.lookup(currency, day.date())
+    rate = _rate(currency, day, rates, weights)
     return rate if isinstance(rate, Rejection) else amount * rate
 
 
@@ -104,6 +146,76 @@ def _quantity(label: str, hist: ListingHistory) -> tuple[float | None, int | Non
     q = parse_quantity(fold(label), unit_sold=norm is not None and norm.count is not None,
                        cannabis=norm is not None and norm.substance == "cannabis")
     return q.mass_g, q.count
+
+
+def sale_day(earliest: datetime, latest: datetime, key: str) -> date:
+    """The day of a point drawn inside ``[earliest, latest]`` by a hash of ``key``.
+
+    Deterministic, and unbiased in aggregate: where the true time is anywhere in the interval,
+    a day's or a month's total gains from its neighbours as much as it loses to them. The
+    midpoint would not be: "3 days ago" read at noon is a noon-to-noon interval whose midpoint
+    is midnight, which always falls on the later day, moving half a day of sales across every
+    month boundary."""
+    width = latest - earliest
+    if width <= timedelta(0):
+        return earliest.date()
+    draw = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) / float(16 ** 12)
+    return (earliest + width * draw).date()
+
+
+def _draw_key(c: Cluster) -> str:
+    """What :func:`sale_day` hashes: the feedback's content and first sighting, not the page
+    address (a mirror or another port must not move a sale to another day)."""
+    f = c.first
+    return "\x1f".join([f.market, f.listing_id or "", f.vendor_id or "", f.snapshot,
+                         str(f.position), str(f.rating), f.norm])
+
+
+def _label_key(label: str) -> str:
+    return " ".join(fold(label).split())
+
+
+def find_tier(item: str, tiers: Iterable[Tier]) -> tuple[int, Tier] | None:
+    """The listing option whose label is the one a feedback row names (folded, white space
+    collapsed), with its position; the first of equal labels."""
+    key = _label_key(item)
+    return next(((i, t) for i, t in enumerate(tiers) if _label_key(t.label) == key), None)
+
+
+_BARE_NUMBER = re.compile(r"^\s*[x×]?\s*(\d+(?:[.,]\d+)?)\s*[x×]?\s*$")
+
+
+def tier_quantity(label: str, position: int, tiers: tuple[Tier, ...],
+                  hist: ListingHistory) -> tuple[float | None, int | None]:
+    """Mass/count of one purchase of the option ``label`` (at ``position`` in ``tiers``).
+
+    1. The label normalised like a title ("5 g", "1/2 oz", "50 pcs") when it states a mass, or
+       a count on a listing sold by the unit (or without a mass in its title).
+    2. A bare multiple ("2", "2x", "x2"), or a count on a listing whose title states a mass:
+       that many times the title's quantity.
+    3. Otherwise the title's quantity times the option's price ratio to the first option (an
+       upper bound on the quantity: bulk options are discounted); the first option itself is
+       the title's quantity.
+    """
+    norm = hist.normalised
+    t_mass = norm.mass_g if norm is not None else None
+    t_count = norm.count if norm is not None else None
+    mass, count = _quantity(label, hist)
+    if mass is not None:
+        return mass, count
+    bare = _BARE_NUMBER.match(fold(label))
+    times = float(bare.group(1).replace(",", ".")) if bare else (
+        float(count) if count is not None else None)
+    if times is not None and t_mass is not None and t_count is None:
+        return t_mass * times, None
+    if count is not None:
+        return None, count
+    if times is not None and t_count is not None:
+        return None, round(t_count * times)
+    base, this = tiers[0].price if tiers else None, tiers[position].price if tiers else None
+    ratio = this / base if position and base and this else 1.0
+    return (t_mass * ratio if t_mass is not None else None,
+            round(t_count * ratio) if t_count is not None else None)
 
 
 def _match_tier(paid_eur: float, tiers: Iterable[Tier], day: datetime,
@@ -189,22 +301,32 @@ def _one_sale(c: Cluster, histories: dict[tuple[str, str], ListingHistory], rate
     mass = norm.mass_g if norm is not None else None
     count = norm.count if norm is not None else None
     sighting = hist.price_at(when) if hist is not None else None
+    tiered = hist.tiered_at(when) if hist is not None and c.item else None
+    named = find_tier(c.item, tiered.tiers) if tiered is not None and c.item else None
     tier_label: str | None = None
+    if named is not None and hist is not None and tiered is not None:
+        tier_label = named[1].label
+        mass, count = tier_quantity(named[1].label, named[0], tiered.tiers, hist)
     if c.price is not None:
         source, amount, currency = "feedback", c.price, c.currency
         paid = _eur(amount, currency, when, None, rates)
-        if hist is not None and not isinstance(paid, Rejection) and paid > 0:
+        if named is None and hist is not None and not isinstance(paid, Rejection) and paid > 0:
             tier = _match_tier(paid, hist.tiers_near(when), when, rates)
             if tier is not None:
                 tier_label = tier.label
                 t_mass, t_count = _quantity(tier.label, hist)
                 if t_mass is not None or t_count is not None:
                     mass, count = t_mass, t_count
+    elif named is not None and named[1].price is not None:
+        source, amount, currency = "tier", named[1].price, named[1].currency
+        sighting = tiered
     elif sighting is not None and sighting.price is not None:
         source, amount, currency = "listing", sighting.price, sighting.currency
     else:
         return Rejection("no_price", "no price shown or observed")
-    eur = _eur(amount, currency, when, sighting if source == "listing" else None, rates)
+    eur = _eur(amount, currency, when, sighting if source != "feedback" else None, rates,
+               purchase_weights(opts.purchase_lag_days, opts.purchase_window_days)
+               if source != "feedback" else (1.0,))
     if isinstance(eur, Rejection):
         return Rejection("no_rate", eur.detail)
     per = unit_price(eur, mass, count)
@@ -217,7 +339,8 @@ def _one_sale(c: Cluster, histories: dict[tuple[str, str], ListingHistory], rate
     origin = location_code(hist.ships_from) if hist is not None else None
     return {
         "market": market, "listing_id": c.first.listing_id, "vendor_id": vendor,
-        "day": when.date(), "substance": substance,
+        "day": sale_day(c.interval.earliest, c.interval.latest, _draw_key(c)),
+        "substance": substance,
         "category": norm.category if norm is not None else None,
         "ships_from": origin or vendor_origin.get((market, vendor or "")),
         "price_eur": round(eur, 6), "mass_g": mass, "count": count,

@@ -257,12 +257,20 @@ CREATE TABLE build_state (
 );
 """
 
+# The quantity option a feedback row names as bought ("5 g", "1x 10 pills"), where the market
+# shows one: it tells which quantity tier the sale was, so `build` prices it at that tier.
+_V4_FEEDBACK_ITEM = """
+ALTER TABLE feedback_observations ADD COLUMN item VARCHAR;
+ALTER TABLE feedback ADD COLUMN item VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contract tables of ARCHITECTURE.md", _V1_CONTRACT_TABLES),
     Migration(
         2, "raw observations, pages and rejections written by extraction", _V2_RAW_OBSERVATIONS
     ),
     Migration(3, "consolidation and sales estimation (dnmwatch build)", _V3_CONSOLIDATION),
+    Migration(4, "the option bought, as a feedback row shows it", _V4_FEEDBACK_ITEM),
 )
 """Every migration, in order. The last version is the one this code reads and writes."""
 

@@ -43,6 +43,8 @@ class Feedback:
     price_eur: float | None
     """The transaction's price in EUR (for markets whose feedback shows the price paid)."""
     tx_day: int | None
+    item: str | None = None
+    """The quantity option bought (the tier label of the transaction), as reviews show it."""
 
     @property
     def posted(self) -> datetime:
@@ -274,12 +276,19 @@ def _add_prices_and_tiers(world: World, markets: dict[str, MarketIndex]) -> None
             listing.tiers.append(Tier(int(tier), label or "", float(mult or 1.0)))
 
 
+def _tier_label(listing: Listing | None, tier: int | None) -> str | None:
+    """The label of the quantity tier a transaction bought (what a review shows as bought)."""
+    if listing is None or tier is None:
+        return None
+    return next((t.label for t in listing.tiers if t.tier == tier and t.label), None)
+
+
 def _add_sales_and_feedback(world: World, markets: dict[str, MarketIndex]) -> None:
     tx = world.table("transactions")
     tdays = _days(tx, "day", world.config.start)
-    ids, mkts, lids, handles, eur = _cols(tx, "tx_id", "market", "listing_id", "vendor_handle",
-                                          "price_eur")
-    tx_info: dict[int, tuple[float | None, int | None]] = {}
+    ids, mkts, lids, handles, eur, tiers = _cols(tx, "tx_id", "market", "listing_id",
+                                                 "vendor_handle", "price_eur", "tier")
+    tx_info: dict[int, tuple[float | None, int | None, str | None]] = {}
     for i, tx_id in enumerate(ids):
         mi = markets.get(mkts[i])
         if mi is None:
@@ -291,7 +300,7 @@ def _add_sales_and_feedback(world: World, markets: dict[str, MarketIndex]) -> No
         vendor = mi.vendors.get(handles[i])
         if vendor is not None:
             vendor.sale_days.append(d)
-        tx_info[tx_id] = (eur[i], tdays[i])
+        tx_info[tx_id] = (eur[i], tdays[i], _tier_label(listing, tiers[i]))
     for mi in markets.values():
         for listing in mi.listings.values():
             listing.sale_days.sort()
@@ -307,10 +316,10 @@ def _add_sales_and_feedback(world: World, markets: dict[str, MarketIndex]) -> No
         listing = mi.listings.get(lid) if mi is not None else None
         if mi is None or listing is None:
             continue
-        price_eur, tx_day = tx_info.get(tx_id, (None, None))
+        price_eur, tx_day, bought = tx_info.get(tx_id, (None, None, None))
         item = Feedback(feedback_id=fid, listing_id=lid, vendor=handle, posted_ts=ts,
                         rating=int(rating), text=text or "", buyer=buyer or "a***n",
-                        price_eur=price_eur, tx_day=tx_day)
+                        price_eur=price_eur, tx_day=tx_day, item=bought)
         listing.feedback.append(item)
         listing.fb_ts.append(ts)
         vendor = mi.vendors.get(handle)

@@ -124,7 +124,8 @@ class CardsEngine(Engine):
         out = [f'<div class="review"><span class="stars" title="{f.rating} of 5">'
                f"{_stars(f.rating)}</span><span class=\"who\">{e(masked(f.buyer))}</span>"
                f"<span class=\"when\">{e(relative(f.posted, view.now))}</span>"
-               f"<p class=\"body\">{e(f.text)}</p></div>" for f in items]
+               + (f'<span class="bought">Purchased: {e(f.item)}</span>' if f.item else "")
+               + f"<p class=\"body\">{e(f.text)}</p></div>" for f in items]
         return "".join(out) or '<div class="review none">No reviews yet.</div>'
 
     def _item(self, view: View, x: Listing) -> Page:

@@ -112,7 +112,9 @@ class MinimalEngine(Engine):
 
     def _fb_lines(self, view: View, items: list[Feedback]) -> str:
         out = [f"<p>[{f.rating}/5] {e(f.text)} <i>— {e(masked(f.buyer))}, "
-               f"{e(relative(f.posted, view.now, 'ru'))}</i></p>" for f in items]
+               f"{e(relative(f.posted, view.now, 'ru'))}</i>"
+               + (f" <small>Фасовка / Option: {e(f.item)}</small>" if f.item else "")
+               + "</p>" for f in items]
         return "".join(out) or "<p>Отзывов нет / No reviews</p>"
 
     def _item(self, view: View, x: Listing) -> Page:

@@ -131,7 +131,7 @@ class TableEngine(Engine):
     def _feedback_rows(self, view: View, items: list[Feedback]) -> str:
         shows_price = view.market.spec.feedback_shows_price
         head = ("<tr><th>Rating</th><th>Feedback</th><th>Buyer</th><th>Date</th>"
-                + ("<th>Price paid</th>" if shows_price else "") + "</tr>")
+                "<th>Bought</th>" + ("<th>Price paid</th>" if shows_price else "") + "</tr>")
         rows = []
         for f in items:
             when = f"{f.posted:%Y-%m-%d} ({relative(f.posted, view.now)})"
@@ -143,7 +143,8 @@ class TableEngine(Engine):
                 paid = f'<td class="paid">{e(shown)}</td>'
             rows.append(f'<tr class="feedback"><td class="rating">{f.rating}/5</td>'
                         f"<td class=\"text\">{e(f.text)}</td><td>{e(masked(f.buyer))}</td>"
-                        f'<td class="date">{e(when)}</td>{paid}</tr>')
+                        f'<td class="date">{e(when)}</td>'
+                        f'<td class="bought">{e(f.item or "-")}</td>{paid}</tr>')
         if not rows:
             rows.append('<tr><td colspan="4">No feedback yet.</td></tr>')
         return f'<table class="feedback">{head}{"".join(rows)}</table>'

@@ -73,6 +73,7 @@ def _register() -> None:
     from dnmwatch.estimate.cli import register as register_build
     from dnmwatch.normalise.cli import register as register_normalise
     from dnmwatch.privacy.cli import register as register_privacy
+    from dnmwatch.report.cli import register as register_report
     from dnmwatch.sim.cli import register as register_sim
     from dnmwatch.sources.cli import register as register_sources
 
@@ -85,6 +86,7 @@ def _register() -> None:
     register_privacy(app)
     register_sources(app)
     register_build(app)
+    register_report(app)
 
 
 EXIT_CONFIG = 2

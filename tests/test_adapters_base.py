@@ -14,7 +14,9 @@ import pytest
 from dnmwatch.adapters.base import MarketAdapter
 from dnmwatch.adapters.html import Document, decode_body, parse_amount, parse_money
 from dnmwatch.errors import ConfigError
-from dnmwatch.pseudonym import Pseudonymizer, load_or_create_key
+from dnmwatch.privacy.audit import AuditLog
+from dnmwatch.privacy.keys import KeyStore, fingerprint
+from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
@@ -175,23 +177,26 @@ def test_pseudonyms_are_keyed_stable_and_normalised() -> None:
     assert PSEUD.vendor_id("  DrugLord ") == PSEUD.vendor_id("druglord")
     assert PSEUD.vendor_id("druglord") != other.vendor_id("druglord")
     assert PSEUD.vendor_id("Straße") == PSEUD.vendor_id("STRASSE")
-    assert len(PSEUD.vendor_id("x")) == 18 and repr(PSEUD) == "Pseudonymizer(key=<hidden>)"
+    assert len(PSEUD.vendor_id("x")) == 18
+    assert repr(PSEUD) == "Pseudonymizer(key=<" + fingerprint(bytes([1] * 32)) + ">)"
     with pytest.raises(ConfigError):
         Pseudonymizer(b"short")
     with pytest.raises(ValueError):
         PSEUD.vendor_id("   ")
 
 
-def test_key_file_created_once_with_owner_only_permissions(tmp_path: Path) -> None:
+def test_key_file_made_by_keys_init_only_with_owner_only_permissions(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "pseudonym.key"
-    key = load_or_create_key(path)
-    assert len(key) == 32
+    keys = KeyStore(path, tmp_path / "data", AuditLog(tmp_path / "audit.jsonl"))
+    with pytest.raises(ConfigError, match="dnmwatch keys init"):
+        keys.load("parse")  # never created on first use
+    keys.init()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert load_or_create_key(path) == key
+    assert keys.load("parse").vendor_id("a") == keys.load("parse").vendor_id("a")
     os.chmod(path, 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
-        load_or_create_key(path)
+        keys.load("parse")
     os.chmod(path, 0o600)
     path.write_text("abcd\n")
     with pytest.raises(ConfigError, match="shorter"):
-        load_or_create_key(path)
+        keys.load("parse")

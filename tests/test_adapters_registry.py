@@ -21,6 +21,8 @@ from dnmwatch.adapters.cli import register
 from dnmwatch.adapters.registry import AdapterRegistry, load_registry
 from dnmwatch.adapters.sim_table import SimTableAdapter
 from dnmwatch.errors import ConfigError
+from dnmwatch.privacy.audit import AuditLog
+from dnmwatch.privacy.keys import KeyStore
 from dnmwatch.sim.generate import generate_world
 from dnmwatch.sim.model import World, preset
 from dnmwatch.sim.server import SimServer
@@ -38,6 +40,7 @@ BUILTIN = {
     "agora",
     "alphabay",
     "matanga",
+    "telegram-channel",
 }
 
 
@@ -165,7 +168,11 @@ def test_adapters_command_lists_names_and_versions() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert {line.split()[0] for line in lines} >= BUILTIN
-    assert all(line.split()[1] == "1.0" for line in lines if line.split()[0] in BUILTIN)
+    registry = load_registry(plugins=False)
+    versions = {name: registry.get(name).version for name in BUILTIN}
+    assert all(
+        line.split()[1] == versions[line.split()[0]] for line in lines if line.split()[0] in BUILTIN
+    )
 
 
 def test_parse_prints_the_contract_json_lines(
@@ -173,6 +180,7 @@ def test_parse_prints_the_contract_json_lines(
 ) -> None:
     key_file = tmp_path / "secret" / "pseudonym.key"
     monkeypatch.setenv("DNMWATCH_PRIVACY__KEY_FILE", str(key_file))
+    KeyStore(key_file, tmp_path / "data", AuditLog.for_data_dir(tmp_path / "data")).init()
     with SimServer(world, day=15) as sim:
         view = sim.view("silkway")
         listing = next(
@@ -248,6 +256,7 @@ def test_parse_refuses_without_a_usable_adapter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DNMWATCH_PRIVACY__KEY_FILE", str(tmp_path / "k" / "key"))
+    KeyStore(tmp_path / "k" / "key", tmp_path / "d", AuditLog.for_data_dir(tmp_path / "d")).init()
     page = tmp_path / "p.html"
     page.write_text("<p>hello</p>")
     result = CliRunner().invoke(_app(), ["parse", str(page)])

@@ -64,3 +64,9 @@ def test_build_command_prints_rows_and_exclusions(tmp_path: Path) -> None:
     assert "corrected" in result.output
     again = runner.invoke(app, ["build", "--data-dir", str(data), "--feedback-rate", "0.5"])
     assert again.exit_code == 0 and "nothing changed" in again.output
+    from dnmwatch.privacy.audit import AuditLog
+
+    log = AuditLog.for_data_dir(data)
+    builds = [e for e in log.entries() if e["action"] == "build"]
+    assert [e["details"]["skipped"] for e in builds] == [False, True]
+    assert log.verify().ok

@@ -17,6 +17,8 @@ from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untype
 
 from _extract_support import KEY, SIM_ADAPTERS, Fetched, crawl, write_warc
 from dnmwatch.adapters.registry import load_registry
+from dnmwatch.privacy.audit import AuditLog
+from dnmwatch.privacy.keys import KeyStore
 from dnmwatch.pseudonym import PSEUDONYM, Pseudonymizer
 from dnmwatch.records import Page, Rejection
 from dnmwatch.sim.generate import generate_world
@@ -199,6 +201,8 @@ def test_damaged_files_are_counted_and_the_rest_is_kept(sites: dict[str, Site],
 def test_cli_extract_prints_a_summary(sites: dict[str, Site], warcs: dict[str, Path],
                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DNMWATCH_PRIVACY__KEY_FILE", str(tmp_path / "secret" / "key"))
+    KeyStore(tmp_path / "secret" / "key", tmp_path / "data",
+             AuditLog.for_data_dir(tmp_path / "data")).init()
     app = typer.Typer()
     register(app)
     app.command("noop")(lambda: None)

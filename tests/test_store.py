@@ -325,3 +325,12 @@ def test_foreign_or_old_files_refused_clearly(tmp_path: Path) -> None:
     Store.open(empty).close()
     with Store.open(empty, read_only=True) as reader:
         assert reader.schema_version == SCHEMA_VERSION
+
+
+def test_a_read_only_store_answers_query_after_query(tmp_path: Path) -> None:
+    """Opening checks the schema version; that check must leave no result open (DuckDB refuses
+    further work on a connection with an unfinished result)."""
+    Store.open(tmp_path).close()
+    with Store.open(tmp_path, read_only=True) as store:
+        assert store.fetchall("SELECT count(*) FROM sales") == [(0,)]
+        assert store.connection.execute("SELECT count(*) FROM rates").fetchall() == [(0,)]

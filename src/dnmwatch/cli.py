@@ -76,6 +76,7 @@ def _register() -> None:
     from dnmwatch.report.cli import register as register_report
     from dnmwatch.sim.cli import register as register_sim
     from dnmwatch.sources.cli import register as register_sources
+    from dnmwatch.web.cli import register as register_web
 
     app.add_typer(config_app, name="config")
     register_sim(app)
@@ -87,6 +88,7 @@ def _register() -> None:
     register_sources(app)
     register_build(app)
     register_report(app)
+    register_web(app)
 
 
 EXIT_CONFIG = 2

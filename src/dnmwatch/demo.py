@@ -1,7 +1,7 @@
 """``dnmwatch demo``: the whole tool on a synthetic ecosystem, on this machine, in about a minute.
 
 This module is wiring, not a stage: it may import the simulator *and* the pipeline, which no
-stage may do (ARCHITECTURE.md; ``sim`` stays an independent yardstick). Stages so far:
+stage may do (ARCHITECTURE.md; ``sim`` stays an independent yardstick). Its stages:
 
 1. **generate** a world and write its ground truth (``WORKDIR/truth/``);
 2. **serve** its markets on loopback;
@@ -9,8 +9,15 @@ stage may do (ARCHITECTURE.md; ``sim`` stays an independent yardstick). Stages s
    (:func:`crawl_schedule`), moving the simulator's clock, into ``WORKDIR/data`` (WARC files,
    the ``crawls`` and ``markets`` tables). A market that is down on a crawl day (seizure banner,
    refused connections) gets a failed crawl, which later stages read as a takedown or an exit.
+4. **extract** the crawls' WARC files, **build** the estimates, measure their **accuracy**
+   against the truth, write the **report** (``WORKDIR/report.html``) and a disclosure-controlled
+   **export** (``WORKDIR/export/``): :func:`dnmwatch.demo_pipeline.run_pipeline`.
 
-Later stages (extract, build, report) are appended here by their owners.
+Every safeguard is on: the demo has its own pseudonymisation key, created through
+:class:`~dnmwatch.privacy.keys.KeyStore` at ``WORKDIR/keys/pseudonym.key`` (outside
+``WORKDIR/data``, mode 0600, its creation and use audit-logged in ``WORKDIR/data``); it never
+touches the researcher's real key. :func:`demo_settings` names it in ``privacy.key_file``, so a
+stage loads it with ``KeyStore.for_settings(settings).load(purpose)``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dnmwatch.collect import Crawler, CrawlResult, LinkSource, record_result
+from dnmwatch.demo_pipeline import (
+    PipelineResult,
+    accuracy_table,
+    locations_table,
+    pipeline_summary,
+    run_pipeline,
+    timing_table,
+)
 from dnmwatch.settings import Settings, load_settings
 from dnmwatch.sim.cli import DaysOpt, ScaleOpt, SeedOpt, build_world
 from dnmwatch.sim.cli import _print_markets as print_markets
@@ -58,19 +73,36 @@ def weekly_days(world: World, every: int = CRAWL_EVERY_DAYS) -> list[int]:
     return days if days[-1] == last else [*days, last]
 
 
+def demo_key_file(data_dir: Path) -> Path:
+    """Where the demo's key lives: ``keys/`` beside the data folder, never inside it."""
+    return Path(data_dir).parent / "keys" / "pseudonym.key"
+
+
+def ensure_demo_key(settings: Settings) -> str:
+    """Create the demo's key (``dnmwatch keys init`` for the demo) unless it exists; return its
+    fingerprint. An existing key is checked (permissions) and reused, so that a second demo
+    run in the same folder keeps its pseudonyms."""
+    from dnmwatch.privacy.keys import KeyStore, fingerprint, read_key
+
+    store = KeyStore.for_settings(settings, actor="demo")
+    if store.path.exists():
+        return fingerprint(read_key(store.path))
+    return store.init()
+
+
 def demo_settings(server: SimServer, data_dir: Path, key_file: Path | None = None) -> Settings:
     """Crawl settings for the simulated markets: direct loopback, no delay, two workers.
 
     Built from defaults and explicit values only (no config file, no ``DNMWATCH_*``
-    environment) so the demo runs the same everywhere."""
+    environment) so the demo runs the same everywhere. ``privacy.key_file`` is ``key_file``,
+    by default :func:`demo_key_file` (create it with :func:`ensure_demo_key`)."""
     overrides: dict[str, object] = {
         "allow_direct_loopback": True, "data_dir": str(data_dir),
         "crawl.concurrency": 2, "crawl.delay_s": 0, "crawl.jitter_s": 0,
         "crawl.attempts": 3, "crawl.backoff_base_s": 0.05, "crawl.backoff_cap_s": 0.5,
         "crawl.timeout_s": 10,
     }
-    if key_file is not None:
-        overrides["privacy.key_file"] = str(key_file)
+    overrides["privacy.key_file"] = str(key_file or demo_key_file(data_dir))
     for name, base in server.urls.items():
         overrides[f"markets.{name}.adapter"] = ADAPTER_BY_ENGINE[server.engine(name).name]
         overrides[f"markets.{name}.hosts"] = [base.removeprefix("http://")]
@@ -224,11 +256,21 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run the demo: generate a world, serve its markets on loopback, crawl them weekly.
+    """Run the whole tool on a simulated world, from crawling its markets to the report.
 
+    Generates a world (truth in WORKDIR/truth), serves its markets on loopback, crawls them
+    weekly, extracts the crawls, builds the estimates, prints their accuracy against the
+    truth, and writes WORKDIR/report.html and a disclosure-controlled export to WORKDIR/export.
     The crawls go to WORKDIR/data (WARC files and the store). Afterwards the markets are served
     on the last day on which all of them are up; move the clock through the control URL to see
     a takedown, an exit scam and the migration that follows."""
+    run_demo(workdir, seed, scale, days, keep_serving)
+
+
+def run_demo(workdir: Path, seed: int = 1, scale: str = "small", days: int | None = None,
+             keep_serving: bool | None = False) -> PipelineResult:
+    """:func:`demo` without the command line (``keep_serving=None``: only in a terminal);
+    returns what the stages after the crawls produced, accuracy included."""
     from dnmwatch.sim.truth import write_truth
 
     started = time.perf_counter()
@@ -240,20 +282,41 @@ def demo(
     with SimServer(world, day=0) as server:
         t0 = time.perf_counter()
         settings = demo_settings(server, workdir / "data")
+        key = ensure_demo_key(settings)
+        out.print(f"demo key {key} at {settings.privacy.key_file}")
         results = _crawl_with_progress(world, server, settings, weekly_days(world))
         timings["crawl"] = time.perf_counter() - t0
         out.print(crawl_summary(results))
+        pipeline = run_pipeline(world, settings, workdir, console)
+        timings.update(pipeline.timings)
+        _print_pipeline(pipeline)
         day = all_markets_up(world)
         server.clock.set_day(day)
         print_markets(world, server.urls, day, server.control_url)
         for market, status in _check_front_pages(server.urls).items():
             out.print(f"  {market}: front page answered HTTP {status}")
-        stages = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
-        out.print(f"demo ready in {time.perf_counter() - started:.1f} s ({stages}); "
-                  f"truth in {truth_dir}, crawls in {settings.data_dir}")
+        out.print(locations_table({
+            "truth (Parquet)": truth_dir, "data (store, WARC, audit log)": settings.data_dir,
+            "pseudonym key": settings.privacy.key_file, "report": pipeline.report,
+            "export (CSV + datapackage.json)": pipeline.export}))
+        out.print(timing_table(timings))
+        out.print(f"demo ready in {time.perf_counter() - started:.1f} s; open {pipeline.report} "
+                  "in a browser")
         if keep_serving if keep_serving is not None else sys.stdin.isatty():
             out.print("serving; press Ctrl-C to stop")
             _wait_for_interrupt()
+    return pipeline
+
+
+def _print_pipeline(result: PipelineResult) -> None:
+    """Extraction and build counts, then the accuracy: headline beside the targets, details."""
+    out.print(pipeline_summary(result))
+    for line in result.extract.failed:
+        out.print(f"extraction FAILED: {line}", markup=False)
+    out.print(accuracy_table(result.accuracy))
+    out.print(result.accuracy.report(), markup=False, highlight=False)
+    out.print(f"report: {result.charts} charts, {result.suppressed_cells} cells suppressed "
+              f"(disclosure control); export: {result.export_tables} tables")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,11 +16,18 @@ The feedback block holds one entry per buyer feedback, laid out as the page inde
 An entry is recognised by its indented rating line and ends at its indented ``... ago`` line,
 so a text that itself starts with ``5/5`` is not mistaken for a new entry. An entry without
 its date line is a ``malformed_feedback`` rejection.
+
+Derived files of the same dataset (``random-sample100.csv``, ``derived/p14c-*.csv``) hold the
+block with its white space collapsed to one line: ``"Feedbacks: 5/5 text 9 days ago anon
+~5/5, 1~2 deals 4/5 ..."``. With no line structure left, an entry is a rating, the shortest
+text, a date and a buyer ending in his deal count (``[N deals]``, ``[~R/5, ]N~M deals``); the
+buyer is dropped as in the laid-out form.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -38,7 +45,12 @@ from dnmwatch.records import (
 _RATING_LINE = re.compile(r"^[ \t]{4,}(\d+(?:\.\d+)?)/5[ \t]*$")
 _DATE_LINE = re.compile(r"^[ \t]{4,}(\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago)"
                         r"[ \t]*$", re.IGNORECASE)
+_FLAT_END = re.compile(
+    r"(?<!\d)(\d+ (?:second|minute|hour|day|week|month|year)s? ago) \S+ "
+    r"(?:\[\d+ deals?\]|(?:~?\d(?:\.\d+)?/5, )?\d+~\d+ deals?)(?= |$)", re.IGNORECASE)
+_FLAT_RATING = re.compile(r"(?<![~\d.])(\d(?:\.\d+)?)/5(?= |$)")
 _LIST_ID = re.compile(r"^(?:\d{4}-\d{2}-\d{2}__)?(.+?)(?:\.html?)?$", re.IGNORECASE)
+_R_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 _MISSING = frozenset({"", "na", "n/a", "null", "none"})
 
 
@@ -53,6 +65,16 @@ def listing_id_of(list_file: str) -> str | None:
     name = clean(list_file).rsplit("/", 1)[-1]
     found = _LIST_ID.match(name)
     return found.group(1) if found and name else None
+
+
+def btc_price(text: str | None) -> float | None:
+    """The ``price`` cell: R wrote small amounts in scientific notation (``1e-04``), which a
+    reader of shown prices would take for 1."""
+    value = clean(text)
+    if _R_NUMBER.fullmatch(value):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return parse_amount(value)
 
 
 def row_date(text: str | None) -> datetime | None:
@@ -70,8 +92,27 @@ class FeedbackEntry:
     posted: str | None
 
 
+def flat_feedback_entries(block: str) -> list[FeedbackEntry]:
+    """The entries of a feedback block whose white space was collapsed (buyers dropped).
+
+    Each "date buyer deals" end is found first, then the first rating after the previous end:
+    linear time, where one pattern with a lazy text part would be quadratic on a hostile cell.
+    """
+    text, entries, start = clean(block), [], 0
+    for end in _FLAT_END.finditer(text):
+        head = _FLAT_RATING.search(text, start, end.start())
+        if head is not None:
+            entries.append(FeedbackEntry(float(head.group(1)),
+                                         text[head.end():end.start()].strip(), end.group(1)))
+        start = end.end()
+    return entries
+
+
 def feedback_entries(block: str) -> list[FeedbackEntry]:
-    """The entries of a raw feedback block (buyer lines dropped)."""
+    """The entries of a raw feedback block (buyer lines dropped); a block on one line is read
+    by :func:`flat_feedback_entries`."""
+    if "\n" not in block.strip() and "\r" not in block.strip():
+        return flat_feedback_entries(block)
     entries: list[FeedbackEntry] = []
     rating: float | None = None
     text: list[str] = []
@@ -94,7 +135,7 @@ def feedback_entries(block: str) -> list[FeedbackEntry]:
 
 class AgoraAdapter(RowAdapter):
     name = "agora"
-    version = "1.0"
+    version = "1.1"
     description = "Agora 2014 product dataset (CSV, price in BTC, embedded feedback)"
     columns = frozenset({"list", "date", "vendor", "product", "price", "feedback"})
 
@@ -110,7 +151,7 @@ class AgoraAdapter(RowAdapter):
                                                                       "subsubcat")) if c)
         yield ListingObservation(
             market=self.market, listing_id=listing_id or "", title=clean(row.get("product")),
-            vendor_id=vendor, price=parse_amount(row.get("price")), currency="BTC",
+            vendor_id=vendor, price=btc_price(row.get("price")), currency="BTC",
             ships_from=shown(row.get("from")), ships_to=shown(row.get("to")),
             category=category or None, provenance=prov)
         for entry in feedback_entries(row.get("feedback", "")):

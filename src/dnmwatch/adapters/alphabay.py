@@ -7,6 +7,9 @@ Stimulants / Cocaine"``), ``detail_qty_sold`` (``"Sold by <vendor> -\\n116 sold 
 2015 ... Vendor Level 6 Trust Level 5"``; the vendor named there is never read, the
 ``listing_vendor`` column is), ``category_id``/``subcategory_id``/``subcategory2_id``.
 
+``detail_price`` (``"Purchase price: USD 3.00"``, read on the listing's own page) is the
+fallback when ``listing_price`` shows no price (``null`` in a few rows).
+
 The files were saved by a spreadsheet in Mac Roman with mangled emoji; the CSV source decodes
 and repairs the text before it gets here (and counts what it repaired).
 
@@ -30,7 +33,9 @@ from dnmwatch.records import ListingObservation, Provenance, Record
 _BUY = re.compile(r"Buy price\s*(.*)", re.IGNORECASE | re.DOTALL)
 _ITEM = re.compile(r"Item\s*#\s*(\d+)", re.IGNORECASE)
 _LEFT = re.compile(r"Quantity left:\s*(\d[\d,]*)", re.IGNORECASE)
-_SOLD = re.compile(r"(\d[\d,]*)\s+sold since", re.IGNORECASE)
+_SOLD = re.compile(r"(?<![\d,])(\d[\d,]*)\s+sold since", re.IGNORECASE)
+"""The look-behind starts a number only at its first digit: without it a long run of digits
+not followed by "sold since" is tried from every position (quadratic time on a hostile cell)."""
 _MISSING = frozenset({"", "null", "na"})
 
 
@@ -58,7 +63,7 @@ def _count(pattern: re.Pattern[str], text: str | None) -> int | None:
 
 class AlphaBayAdapter(RowAdapter):
     name = "alphabay"
-    version = "1.0"
+    version = "1.1"
     description = "AlphaBay 2017 listing dataset (CSV, USD with BTC, sold counters)"
     columns = frozenset({"listing_title", "listing_price", "listing_vendor", "detail_qty_sold"})
 
@@ -72,6 +77,8 @@ class AlphaBayAdapter(RowAdapter):
         item = _ITEM.search(row.get("listing_item", ""))
         listing_id = item.group(1) if item else derived_id(vendor, title)
         price, currency = buy_price(row.get("listing_price"))
+        if price is None:
+            price, currency = parse_money(row.get("detail_price"))
         parts = (_shown(row.get(k)) for k in ("category_id", "subcategory_id", "subcategory2_id"))
         category = " / ".join(dict.fromkeys(p for p in parts if p))
         yield ListingObservation(

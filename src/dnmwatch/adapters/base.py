@@ -31,7 +31,7 @@ from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from dnmwatch.adapters.gates import detect_gate
-from dnmwatch.adapters.html import Document
+from dnmwatch.adapters.html import Document, nesting_depth
 from dnmwatch.pseudonym import PSEUDONYM, Pseudonymizer
 from dnmwatch.records import (
     Counters,
@@ -75,6 +75,8 @@ class MarketAdapter:
     """Host names (``host`` or ``host:port``) of the market; more can be given per instance."""
     max_body_bytes: ClassVar[int] = 8 * 1024 * 1024
     max_records_per_page: ClassVar[int] = 5_000
+    max_nesting_depth: ClassVar[int] = 4_096
+    """Deeper pages are refused unparsed (``too_deep``): the HTML parser is quadratic in depth."""
     max_field_chars: ClassVar[int] = 20_000
     max_links_per_page: ClassVar[int] = 2_000
 
@@ -164,6 +166,9 @@ class MarketAdapter:
         if len(page.body) > self.max_body_bytes:
             yield self._finish(self.reject("too_large", f"{len(page.body)} bytes"), page)
             return
+        if doc is None and self._too_deep(page):
+            yield self._finish(self.reject("too_deep", f"over {self.max_nesting_depth}"), page)
+            return
         method = self._route(ptype)
         if doc is None or method is None:
             reason = {"unknown": "unknown_page", "error": "error_page"}.get(ptype, ptype)
@@ -214,7 +219,7 @@ class MarketAdapter:
             ptype = "gate:ban"
         elif page.status >= 400:
             ptype = "error"
-        elif len(page.body) > self.max_body_bytes:
+        elif len(page.body) > self.max_body_bytes or self._too_deep(page):
             ptype = "unknown"
         else:
             doc = Document.of(page)
@@ -223,6 +228,9 @@ class MarketAdapter:
                 ptype = self.detect_gate(doc) or "unknown"
         self._cache = (page, doc, ptype)
         return doc, ptype
+
+    def _too_deep(self, page: Page) -> bool:
+        return nesting_depth(page.body, self.max_nesting_depth) > self.max_nesting_depth
 
     def _run(self, method: Callable[[Document], Iterable[Record]], doc: Document,
              ptype: PageType, page: Page) -> Iterator[Record]:

@@ -3,7 +3,8 @@
 ``parse`` prints JSON lines exactly as ARCHITECTURE.md specifies: for every input one
 ``{"kind": "page", "source": ..., "page_type": ...}`` line, then one line per record with its
 ``kind`` (``listing``, ``vendor``, ``feedback`` or ``rejection``). Vendor ids are pseudonyms
-made with the key named by ``privacy.key_file`` (created on first use); handles never appear.
+made with the key named by ``privacy.key_file``; handles never appear. The key is never created
+here: ``dnmwatch keys init`` does that once, and each use is written to the audit log.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dnmwatch.adapters.base import MarketAdapter
 from dnmwatch.adapters.registry import AdapterRegistry, describe, load_registry
 from dnmwatch.cliopts import ConfigOpt, DataDirOpt, resolve_settings
 from dnmwatch.errors import ConfigError
-from dnmwatch.pseudonym import Pseudonymizer, load_or_create_key
+from dnmwatch.privacy.keys import KeyStore
 from dnmwatch.records import Page, Provenance, record_to_dict
 
 FilesArg = Annotated[
@@ -102,7 +103,7 @@ def parse_command(files: FilesArg, adapter: AdapterOpt = None, url: UrlOpt = Non
     registry = load_registry()
     name = choose_adapter(registry, adapter, url)
     settings = resolve_settings(config, data_dir)
-    pseudonymizer = Pseudonymizer(load_or_create_key(settings.privacy.key_file))
+    pseudonymizer = KeyStore.for_settings(settings).load("parse")
     instance = registry.create(name, pseudonymizer, market=market)
     for line in parse_files(instance, files, url, captured_at):
         typer.echo(line)

@@ -28,6 +28,33 @@ SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "₿": "BTC", "฿": "BTC", "�
 """Currency symbols as markets print them; a three-letter code next to the amount wins."""
 
 
+_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_NO_DEPTH = frozenset(
+    b"area base br col embed hr img input link meta param source track wbr p li option td tr "
+    b"th dt dd".split()
+)
+
+
+def nesting_depth(body: bytes, limit: int) -> int:
+    """How deep the page's elements nest, counted up to just past ``limit``.
+
+    lexbor's tree builder is quadratic in nesting depth (100,000 nested ``<div>`` take over a
+    minute), so a hostile page must be refused *before* it is parsed. A page with no more tags
+    than ``limit`` cannot nest deeper than that, which keeps ordinary pages off the slow path.
+    """
+    if body.count(b"<") <= limit:
+        return 0
+    depth = 0
+    for match in _TAG.finditer(body):
+        if match.group(1):
+            depth = max(0, depth - 1)
+        elif not match.group(3) and match.group(2).lower() not in _NO_DEPTH:
+            depth += 1
+            if depth > limit:
+                return depth
+    return depth
+
+
 def _codec(name: bytes | str) -> str | None:
     label = name.decode("ascii", "replace") if isinstance(name, bytes) else name
     try:

@@ -36,6 +36,7 @@ BUILTIN: tuple[str, ...] = (
     "dnmwatch.adapters.agora:AgoraAdapter",
     "dnmwatch.adapters.alphabay:AlphaBayAdapter",
     "dnmwatch.adapters.matanga:MatangaAdapter",
+    "dnmwatch.adapters.channel:TelegramChannelAdapter",
 )
 """Built-in adapters as ``module:Class`` (imported when a registry is built, not at import)."""
 

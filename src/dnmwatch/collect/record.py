@@ -10,6 +10,12 @@ captured at least one content page. A crawl of a market that is down (refused co
 seizure banner) still creates the market's row and is kept in ``crawls`` with its status and
 counters, but never moves ``last_seen``: that gap is what the later stages read as a takedown or
 an exit.
+
+Both functions also write the crawl to the audit log of the data directory (action ``crawl``,
+``event`` ``start`` or ``finish``): crawl id, market, status, page counts. Never a host name,
+an IP address, a cookie or a path: the audit log, like the WARC metadata, must not identify
+the researcher. For the same reason ``crawls.warc_path`` is stored relative to the data
+directory (an absolute path names the researcher's account, as in ``/home/alice/...``).
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dnmwatch.collect.crawler import CrawlResult
+from dnmwatch.privacy.audit import AuditLog
 from dnmwatch.store import Store
+
+ACTOR = "crawler"
 
 
 def _utc(value: object) -> datetime | None:
@@ -40,17 +49,43 @@ def market_row(store: Store, result: CrawlResult, adapter: str) -> dict[str, obj
     return {"market": result.market, "adapter": adapter, "first_seen": first, "last_seen": last}
 
 
+def crawl_row(store: Store, result: CrawlResult) -> dict[str, object]:
+    """The ``crawls`` row, its WARC folder relative to the data directory."""
+    row = result.store_row()
+    folder = row.get("warc_path")
+    if isinstance(folder, str):
+        path = Path(folder)
+        base = store.data_dir.resolve()
+        if path.resolve().is_relative_to(base):
+            row["warc_path"] = str(path.resolve().relative_to(base))
+    return row
+
+
+def audit_finish(data_dir: Path, result: CrawlResult) -> None:
+    """The audit entry of a finished, paused or failed crawl (counts and status only)."""
+    AuditLog.for_data_dir(data_dir).append(ACTOR, "crawl", {
+        "event": "finish", "crawl_id": result.crawl_id, "market": result.market,
+        "status": result.status, "reason": result.reason, "pages_ok": result.pages_ok,
+        "pages_failed": result.pages_failed, "queued": result.queued,
+        "warc_files": len(result.warc_files)})
+
+
 def record_result(store: Store, result: CrawlResult, adapter: str) -> None:
-    """Upsert the crawl's ``crawls`` row and its market's ``markets`` row, atomically."""
+    """Upsert the crawl's ``crawls`` row and its market's ``markets`` row, atomically, and
+    write the crawl's end to the audit log."""
     with store.transaction():
-        store.upsert("crawls", [result.store_row()])
+        store.upsert("crawls", [crawl_row(store, result)])
         store.upsert("markets", [market_row(store, result, adapter)])
+    audit_finish(store.data_dir, result)
 
 
 def record_start(store: Store, crawl_id: str, market: str, started_at: datetime) -> None:
-    """A ``running`` row, so a crawl that dies leaves a trace in the store."""
+    """A ``running`` row, so a crawl that dies leaves a trace in the store (and in the audit
+    log)."""
     store.upsert("crawls", [{"crawl_id": crawl_id, "market": market,
                              "started_at": started_at, "status": "running"}])
+    AuditLog.for_data_dir(store.data_dir).append(
+        ACTOR, "crawl", {"event": "start", "crawl_id": crawl_id, "market": market})
 
 
 def record_in(data_dir: Path, result: CrawlResult, adapter: str) -> None:

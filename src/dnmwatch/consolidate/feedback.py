@@ -86,6 +86,9 @@ class Sighting:
     position: int
     interval: Interval
     item: str | None = None
+    offset: int = 0
+    """Where the page sits in its source (WARC byte offset): one file holds many pages, and the
+    same position on two of them must not give two feedback the same id."""
 
 
 @dataclass(slots=True)
@@ -136,7 +139,7 @@ class Cluster:
     def feedback_id(self) -> str:
         f = self.first
         key = "\x1f".join([f.market, f.listing_id or "", f.vendor_id or "", f.snapshot,
-                           f.source, str(f.position), f.norm])
+                           f.source, str(f.offset), str(f.position), f.norm])
         return "f_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
     def row(self) -> dict[str, Any]:
@@ -156,9 +159,9 @@ FEEDBACK_OBS_SQL = """
 SELECT market, listing_id, vendor_id,
        coalesce(crawl_id, strftime(observed_at, '%Y-%m-%dT%H:%M:%S')), observed_at,
        rating, text, posted_shown, price, currency, source,
-       coalesce(position, source_offset, 0), item
+       coalesce(position, source_offset, 0), item, coalesce(source_offset, 0)
 FROM feedback_observations
-ORDER BY market, listing_id, vendor_id, observed_at, source, 12
+ORDER BY market, listing_id, vendor_id, observed_at, source, 14, 12
 """
 
 
@@ -167,7 +170,7 @@ def load_sightings(conn: Any, counters: Counters,
     """Sightings grouped by scope (market, listing or vendor); unreadable dates are rejected."""
     groups: dict[tuple[str, str], list[Sighting]] = defaultdict(list)
     for (market, lid, vid, snap, at, rating, text, shown, price, cur, source,
-         pos, item) in conn.execute(FEEDBACK_OBS_SQL).fetchall():
+         pos, item, offset) in conn.execute(FEEDBACK_OBS_SQL).fetchall():
         counters.inc("feedback:sightings")
         interval = parse_posted(shown, at)
         if interval is None:
@@ -186,7 +189,7 @@ def load_sightings(conn: Any, counters: Counters,
         norm, cut = normalise_text(text)
         groups[(market, scope)].append(Sighting(
             market, lid, vid, str(snap), at, rating, text or "", norm, cut, shown, price, cur,
-            source, int(pos), interval, item or None))
+            source, int(pos), interval, item or None, int(offset)))
     return groups
 
 

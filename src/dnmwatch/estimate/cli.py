@@ -67,6 +67,11 @@ def build_command(
                            force=force, progress=step)
             bar.update(task, completed=len(STEPS))
         _summary(store, result, console)
+    from dnmwatch.privacy.audit import AuditLog
+
+    AuditLog.for_data_dir(settings.data_dir).append(
+        "cli", "build", {"skipped": result.skipped, "rows": result.rows, "forced": force}
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -37,7 +37,8 @@ HEAD_NAME = "audit.head"
 GENESIS = "0" * 64
 """``prev_hash`` of the first entry."""
 ACTIONS = frozenset(
-    {"crawl", "extract", "export", "purge", "key_use", "key_init", "key_rotate", "login", "rekey"}
+    {"crawl", "extract", "build", "export", "purge", "key_use", "key_init", "key_rotate", "login",
+     "rekey"}
 )
 """Known actions; others are accepted (plugins) but must be lower-case words."""
 _FIELDS = ("seq", "time", "actor", "action", "details", "prev_hash", "hash")

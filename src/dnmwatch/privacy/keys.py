@@ -15,9 +15,10 @@ Why each rule:
   two releases use unrelated pseudonyms, so their rows cannot be joined vendor by vendor.
 
 Handles are normalised before hashing (NFKC, case-folded, stripped): markets show one account as
-"DrugLord " on one page and "ｄｒｕｇｌｏｒｄ" (full-width) on another. The id format (``v_`` +
-16 hex) is the one of :mod:`dnmwatch.pseudonym`, so ids keep their shape when the pipeline
-switches to this module.
+"DrugLord " on one page and "ｄｒｕｇｌｏｒｄ" (full-width) on another. This is the
+only implementation of pseudonyms in dnmwatch: :mod:`dnmwatch.pseudonym` re-exports it for the
+adapters, and extraction and ``dnmwatch parse`` load their key through :class:`KeyStore`, which
+never creates a key silently (``dnmwatch keys init`` does, once).
 Every load, derivation, creation and rotation of a key is written to the audit log (never the key
 itself; a short fingerprint identifies which key was used).
 """
@@ -33,18 +34,22 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from dnmwatch.errors import ConfigError
 from dnmwatch.privacy.audit import AuditLog
+
+if TYPE_CHECKING:
+    from dnmwatch.settings import Settings
 
 KEY_BYTES = 32
 VENDOR_PREFIX = "v_"
 EXPORT_PREFIX = "x_"
 ID_HEX_CHARS = 16
 PSEUDONYM = re.compile(r"^[a-z]_[0-9a-f]{16}$")
+"""Any pseudonym (store ``v_`` or export ``x_``)."""
+VENDOR_PSEUDONYM = re.compile(r"^v_[0-9a-f]{16}$")
+"""What every vendor id in the store looks like; checks that no clear handle slips through."""
 _HKDF_SALT = b"dnmwatch pseudonym key derivation v1"
 
 
@@ -74,7 +79,9 @@ def hkdf_sha256(key: bytes, info: bytes, length: int = KEY_BYTES) -> bytes:
 
 
 class Pseudonymizer:
-    """Stable keyed ids for vendor handles; API-compatible with :mod:`dnmwatch.pseudonym`.
+    """Stable keyed ids for vendor handles (``v_`` + 16 hex characters).
+
+    Picklable, so that extraction can hand one to its worker processes.
 
     64 bits of HMAC output make a collision between two of a million vendors about one in
     36 million: negligible against the other errors of the method, and short enough to read.
@@ -192,6 +199,12 @@ class KeyStore:
         self.audit = audit
         self.actor = actor
 
+    @classmethod
+    def for_settings(cls, settings: Settings, *, actor: str = "cli") -> KeyStore:
+        """The key of ``privacy.key_file``, audited in the log of ``data_dir``."""
+        return cls(settings.privacy.key_file, settings.data_dir,
+                   AuditLog.for_data_dir(settings.data_dir), actor=actor)
+
     def _refuse_inside_store(self) -> None:
         if _inside(self.path, self.data_dir):
             raise KeyFileError(
@@ -281,6 +294,8 @@ def apply_rekey(conn: Any, mapping: Mapping[str, str]) -> dict[str, int]:
     table, plus ``"unmapped"``: distinct ids found in the store but absent from the map (they
     keep their old-key pseudonym; keep the old key until they are re-extracted or expire).
     """
+    import pyarrow as pa  # here, not at import: adapters import this module for pseudonyms
+
     db = conn
     tables = [
         r[0]
@@ -304,8 +319,8 @@ def apply_rekey(conn: Any, mapping: Mapping[str, str]) -> dict[str, int]:
             changed = db.execute(
                 f'UPDATE "{table}" SET vendor_id = m.new_id FROM _dnmwatch_rekey m '  # noqa: S608
                 f'WHERE "{table}".vendor_id = m.old_id'
-            ).fetchone()
-            counts[table] = int(changed[0]) if changed else 0
+            ).fetchall()
+            counts[table] = int(changed[0][0]) if changed else 0
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -88,7 +88,7 @@ def plan(
                 f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL '  # noqa: S608
                 f"AND {when} < ?",
                 [cutoff],
-            ).fetchone()
+            ).fetchall()[0]
         except Exception as exc:  # duckdb.Error: translated at the boundary
             raise StoreError(f"retention query on {table} failed: {exc}") from exc
         result.text[f"{table}.{column}"] = int(row[0])
@@ -110,8 +110,8 @@ def apply(conn: Any, purge: Plan, *, audit: AuditLog, warc_root: Path, actor: st
                 f'UPDATE "{table}" SET "{column}" = NULL WHERE "{column}" IS NOT NULL '  # noqa: S608
                 f"AND {when} < ?",
                 [cutoff],
-            ).fetchone()
-            done.text[f"{table}.{column}"] = int(row[0]) if row else 0
+            ).fetchall()
+            done.text[f"{table}.{column}"] = int(row[0][0]) if row else 0
         conn.execute("COMMIT")
     except Exception as exc:
         conn.execute("ROLLBACK")

@@ -2,9 +2,11 @@
 
 Why: buyers and vendors write e-mail addresses, phone numbers, messenger ids, postal addresses,
 links and wallet addresses into feedback and listing descriptions. None of it is needed to
-measure a market, all of it can identify a person, so it never reaches the store. Each match is
-replaced by a typed placeholder (``[email]``, ``[phone]``...) so that a reader still sees that
-something was there, and the counts by kind are returned for the stage's counters.
+measure a market, all of it can identify a person, so it never reaches the store. Listing titles
+also name buyers ("reserved for jay", "Custom Listing for b***r"): the nick is removed too
+(kind ``buyer``). Each match is replaced by a typed placeholder (``[email]``, ``[phone]``...)
+so that a reader still sees that something was there, and the counts by kind are returned
+for the stage's counters.
 
 How: one ordered list of regular expressions. The order matters: links and addresses that
 contain other patterns go first (an XMPP id before an e-mail address, ``t.me`` links before
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 KINDS = (
@@ -36,8 +38,17 @@ KINDS = (
     "eth",
     "phone",
     "address",
+    "buyer",
 )
 """Every placeholder kind, in the order the patterns run."""
+CONTACT_KINDS = frozenset(KINDS) - {"address"}
+"""What listing *titles* are scrubbed of: contact details and the buyer's nick of a "reserved
+for <buyer>" listing only. Titles feed normalisation, and
+the postal-address patterns read drug titles as addresses: "U-47700 Powder" looks like a
+post code and a city, "1000mg x 1 Goes Very Long Way" like a house number and a street. On
+the real Agora and AlphaBay titles the other kinds change no quantity, dose or substance
+except where the contact detail itself carried the number (a phone number read as a count);
+see ``tests/test_safeguards_extract.py``."""
 
 _B58 = "1-9A-HJ-NP-Za-km-z"
 _TLDS = (
@@ -145,6 +156,12 @@ _NOT_CITIES = frozenset(
 )
 
 
+_NOT_NICKS = frozenset(["for", "für", "voor", "pour", "para", "per", "для", "only", "nur", "-",
+                        "the", "a", "my", "me", "you", "listing", "order", "customer",
+                        "customers", "buyer", "buyers", "members", "vip"])
+"""Words after "reserved"/"custom listing" that are not a buyer's nick."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     kind: str
@@ -164,6 +181,25 @@ def _p(
 ) -> _Pattern:
     return _Pattern(kind, re.compile(pattern, flags), group, accept)
 
+
+_NAME = r"([^\s,;()\[\]]{2,32})"
+"""A buyer's nick after "reserved for": one token, never a placeholder such as ``[email]``."""
+_RESERVED_FOR = (
+    r"\b(?:reserved|reserviert|gereserveerd|réservée?|reservad[oa]|riservat[oa]|резерв\w*)"
+    r"(?:\s*[-:–])?\s+(?:(?:for|für|voor|pour|para|per|для)\s+)?" + _NAME
+)
+_LISTING_FOR = (
+    r"\b(?:(?:(?:custom|private|personal)\s+(?:listing|order)|nur|only)"
+    r"\s+(?:for|für|voor|pour|para|per|для)|escrow\s+refund(?:\s+for)?)\s+" + _NAME
+)
+_QUANTITY = re.compile(r"\d+(?:[.,]\d+)?[a-zµ%]{0,5}", re.IGNORECASE)
+
+
+def _nick_ok(match: re.Match[str]) -> bool:
+    """A nick has a letter and is neither a quantity ("10g") nor a common word."""
+    nick = match.group(1)
+    return (any(ch.isalpha() for ch in nick) and not _QUANTITY.fullmatch(nick)
+            and nick.casefold() not in _NOT_NICKS)
 
 _STREET_EN = r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|terrace|close|crescent|square|sq)"  # noqa: E501
 _STREET_DE_NL = r"(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|ufer|straat|laan|gracht|plein|kade|singel|dijk|steeg)"  # noqa: E501
@@ -275,6 +311,8 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b",
         flags=0,
     ),
+    _p("buyer", _RESERVED_FOR, group=1, accept=_nick_ok),
+    _p("buyer", _LISTING_FOR, group=1, accept=_nick_ok),
 )
 
 
@@ -307,15 +345,22 @@ def _replace(pattern: _Pattern, counts: Counter[str]) -> Callable[[re.Match[str]
     return sub
 
 
-def scrub(text: str) -> Scrubbed:
+def scrub(text: str, *, kinds: Collection[str] | None = None) -> Scrubbed:
     """Replace contact details in ``text`` by ``[kind]`` placeholders; count them by kind.
 
+    ``kinds`` limits which kinds are looked for (default: all of :data:`KINDS`).
     Idempotent: scrubbing scrubbed text changes nothing and counts nothing.
     """
     counts: Counter[str] = Counter()
     for pattern in PATTERNS:
-        text = pattern.regex.sub(_replace(pattern, counts), text)
+        if kinds is None or pattern.kind in kinds:
+            text = pattern.regex.sub(_replace(pattern, counts), text)
     return Scrubbed(text, dict(counts))
+
+
+def scrub_title(text: str) -> Scrubbed:
+    """:func:`scrub` limited to :data:`CONTACT_KINDS` (why: see there)."""
+    return scrub(text, kinds=CONTACT_KINDS)
 
 
 def scrub_optional(text: str | None) -> Scrubbed:

@@ -2,7 +2,9 @@
 
 Progress goes to stderr (a Rich bar over the input bytes); the summary of records and of
 rejections by reason goes to stdout, so it can be kept in a log. Vendor handles never appear:
-records carry pseudonyms made with the key named by ``privacy.key_file``.
+records carry pseudonyms made with the key named by ``privacy.key_file`` (created beforehand
+by ``dnmwatch keys init``; its use is audit-logged), and contact details in free text are
+scrubbed before storage (counted in the ``scrubbed:`` line).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dnmwatch.adapters.cli import AdapterOpt, CapturedOpt, MarketOpt
 from dnmwatch.adapters.registry import load_registry
 from dnmwatch.cliopts import ConfigOpt, DataDirOpt, resolve_settings
 from dnmwatch.errors import ConfigError
-from dnmwatch.pseudonym import load_or_create_key
+from dnmwatch.privacy.keys import KeyStore
 from dnmwatch.records import Counters
 from dnmwatch.sources.extract import ExtractSummary, default_workers, extract, plan
 from dnmwatch.sources.worker import MarketRoute, TaskResult
@@ -63,7 +65,8 @@ def format_summary(summary: ExtractSummary) -> list[str]:
     lines = [f"extracted {summary.files} file(s), {mb:.1f} MB in {summary.seconds:.1f} s: "
              f"{summary.pages} pages ({summary.pages_per_s:.0f} pages/s)",
              f"records: {_pairs(summary.records) or 'none'}",
-             f"rejections: {_pairs(summary.rejections) or 'none'}"]
+             f"rejections: {_pairs(summary.rejections) or 'none'}",
+             f"scrubbed: {_pairs(summary.scrubbed) or 'none'}"]
     problems = {k: v for k, v in summary.counters.items()
                 if k.split(":", 1)[0] in ("warc", "csv", "mirror", "plan")
                 and not k.endswith((":pages", ":rows")) and ":type:" not in k}
@@ -84,7 +87,7 @@ def extract_command(paths: PathsArg, adapter: AdapterOpt = None, market: MarketO
         registry.get(adapter)
     counters = Counters()
     tasks = plan(paths, registry, adapter, counters=counters)
-    key = load_or_create_key(settings.privacy.key_file)
+    key = KeyStore.for_settings(settings).load("extract")
     routes = [MarketRoute(name, m.adapter, tuple(m.hosts)) for name, m in
               settings.markets.items()]
     moment = parse_moment(captured_at)

@@ -12,6 +12,12 @@ Writing: this process is the single writer. For each finished task it deletes th
 earlier extraction of the same sources left (so re-extracting a snapshot after an adapter
 improves *replaces* its observations instead of doubling them) and loads the spooled batches,
 in one transaction per task. ``markets`` gets each market's adapter and first/last capture.
+
+Safeguards: vendor handles become keyed pseudonyms in the adapters; free text is scrubbed of
+contact details before a row is built (:func:`~dnmwatch.sources.rows.scrub_record`), what was
+removed is counted (:attr:`ExtractSummary.scrubbed`, ``rejections`` rows of stage ``scrub``);
+each run is written to the audit log with its counts (never paths, which may name the
+researcher's account).
 """
 
 from __future__ import annotations
@@ -30,13 +36,21 @@ from pathlib import Path
 from dnmwatch.adapters.registry import AdapterRegistry
 from dnmwatch.adapters.rows import RowAdapter
 from dnmwatch.errors import ConfigError, StoreError
+from dnmwatch.privacy.audit import AuditLog
+from dnmwatch.privacy.keys import Pseudonymizer
 from dnmwatch.records import Counters
+from dnmwatch.sources.channel import is_channel_export
 from dnmwatch.sources.csvdata import CsvSource
 from dnmwatch.sources.mirror import list_mirror
-from dnmwatch.sources.rows import SCHEMAS, TABLES, utc_naive
+from dnmwatch.sources.rows import utc_naive
 from dnmwatch.sources.warc import is_warc
-from dnmwatch.sources.worker import Context, MarketRoute, Task, TaskResult, run_task
+from dnmwatch.sources.worker import Context, MarketRoute, Task, TaskResult, probe_id, run_task
+from dnmwatch.sources.writer import WRITER_MEMORY_MB, load_result, quarantine, writer_limits
 from dnmwatch.store import Store
+
+Runner = Callable[[Sequence[Task], Context], Iterable[TaskResult]]
+"""Runs tasks somewhere and yields their results as they finish (built in: this process or a
+process pool; :mod:`dnmwatch.scale` gives one for a Dask cluster)."""
 
 MIRROR_CHUNK = 500
 """Mirror files per task: enough to amortise a task, small enough to spread over workers."""
@@ -54,8 +68,11 @@ class ExtractSummary:
     records: dict[str, int] = field(default_factory=dict)
     rejections: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    scrubbed: dict[str, int] = field(default_factory=dict)
+    """Items removed from free text, by ``<field>:<kind>`` (``feedback.text:email``)."""
     counters: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    """``<input>: <error>`` of every task that failed; its inputs are quarantined."""
     seconds: float = 0.0
 
     @property
@@ -66,6 +83,8 @@ class ExtractSummary:
         self.tasks += 1
         if result.error is not None:
             self.failed.append(f"{result.task.path}: {result.error}")
+            self.rejections["quarantined"] = (self.rejections.get("quarantined", 0)
+                                              + len(result.task.sources))
         for key, n in result.written.items():
             kind, _, name = key.partition(":")
             if kind == "record":
@@ -74,6 +93,8 @@ class ExtractSummary:
                 self.rejections[name] = self.rejections.get(name, 0) + n
             elif kind == "rows":
                 self.rows[name] = self.rows.get(name, 0) + n
+            elif kind == "scrub":
+                self.scrubbed[name] = self.scrubbed.get(name, 0) + n
             elif key == "pages":
                 self.pages += n
         merged = Counters(self.counters)
@@ -129,6 +150,9 @@ def plan(paths: Iterable[Path], registry: AdapterRegistry, adapter: str | None =
                                   size=sum(f.stat().st_size for f in part)))
         elif is_warc(path):
             tasks.append(Task("warc", str(path), size=path.stat().st_size))
+        elif is_channel_export(path):  # messaging export (result.json): rows like a CSV
+            tasks.append(Task("channel", str(path), adapter=adapter or "telegram-channel",
+                              size=path.stat().st_size))
         elif path.suffix.lower() in (".csv", ".tsv"):
             tasks.append(Task("csv", str(path), adapter=csv_adapter(path, registry, adapter),
                               size=path.stat().st_size))
@@ -139,21 +163,6 @@ def plan(paths: Iterable[Path], registry: AdapterRegistry, adapter: str | None =
 
 
 # ---------------------------------------------------------------------------------- writing
-
-def _load(store: Store, result: TaskResult) -> None:
-    """Replace the rows of the task's sources by its spooled batches, atomically."""
-    sources = list(result.task.sources)
-    with store.transaction():
-        for table in TABLES:
-            store.execute(f"DELETE FROM {table} WHERE list_contains(?, source)",  # noqa: S608
-                          [sources])
-        for table, spool in result.spools:
-            names = ", ".join(f'"{c}"' for c in SCHEMAS[table].names)
-            store.execute(f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
-                          "FROM read_parquet(?)", [spool])
-    for _table, spool in result.spools:
-        Path(spool).unlink(missing_ok=True)
-
 
 def _update_markets(store: Store, seen: dict[str, tuple[str, datetime, datetime]]) -> None:
     if not seen:
@@ -202,39 +211,66 @@ def _results(tasks: Sequence[Task], ctx: Context, workers: int) -> Iterable[Task
                 yield future.result()
 
 
-def extract(store: Store, tasks: Sequence[Task], *, key: bytes, adapter: str | None = None,
+def extract(store: Store, tasks: Sequence[Task], *, key: Pseudonymizer | bytes,
+            adapter: str | None = None,
             market: str | None = None, captured_at: datetime | None = None,
             base_url: str | None = None, routes: Sequence[MarketRoute] = (), workers: int = 1,
             on_result: Callable[[TaskResult], None] | None = None,
-            clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExtractSummary:
+            clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+            runner: Runner | None = None, spool_dir: Path | None = None,
+            writer_memory_mb: int | None = WRITER_MEMORY_MB) -> ExtractSummary:
     """Run ``tasks`` and load their records into ``store``; return the summary.
 
-    ``routes`` are :class:`~dnmwatch.sources.worker.MarketRoute` values from the settings'
-    markets; ``on_result`` is called after each task is written (progress bars).
+    ``key`` is the pseudonymizer (from :meth:`~dnmwatch.privacy.keys.KeyStore.load`; raw key
+    bytes are accepted for tests and benchmarks). ``routes`` are
+    :class:`~dnmwatch.sources.worker.MarketRoute` values from the settings' markets;
+    ``on_result`` is called after each task is written (progress bars). The run is written to
+    the audit log of the store's data directory.
+
+    ``runner`` runs the tasks elsewhere (a Dask cluster); the default runs them here or in
+    ``workers`` processes. ``spool_dir`` is where tasks write their Parquet partitions (a
+    folder every worker and this process can reach; default: a temporary folder in the data
+    directory). A failed task is quarantined (:func:`~dnmwatch.sources.writer.quarantine`) and
+    the run goes on. ``writer_memory_mb`` bounds DuckDB's buffer pool meanwhile.
     """
     if store.read_only:
         raise StoreError("extract needs the store open for writing")
     started = time.monotonic()
-    spool = Path(tempfile.mkdtemp(prefix=".extract-", dir=store.data_dir))
+    spool = Path(tempfile.mkdtemp(prefix=".extract-", dir=spool_dir or store.data_dir))
     summary = ExtractSummary(files=sum(max(1, len(t.files)) for t in tasks),
                              bytes=sum(t.size for t in tasks))
     seen: dict[str, tuple[str, datetime, datetime]] = {}
-    ctx = Context(key=key, spool_dir=str(spool), recorded_at=clock(), adapter=adapter,
-                  market=market, captured_at=captured_at, base_url=base_url,
-                  routes=tuple(routes))
+    pseudonymizer = key if isinstance(key, Pseudonymizer) else Pseudonymizer(key)
+    ctx = Context(pseudonymizer=pseudonymizer, spool_dir=str(spool), recorded_at=clock(),
+                  adapter=adapter, market=market, captured_at=captured_at, base_url=base_url,
+                  routes=tuple(routes), probe=probe_id(pseudonymizer))
+    run: Runner = runner or (lambda ts, c: _results(ts, c, max(1, workers)))
     try:
-        for result in _results(tasks, ctx, max(1, workers)):
-            if result.error is None:
-                _load(store, result)
-                _merge_seen(seen, result.seen)
-            summary.add(result)
-            if on_result is not None:
-                on_result(result)
-        _update_markets(store, seen)
+        with writer_limits(store, writer_memory_mb):
+            for result in run(tasks, ctx):
+                if result.error is None:
+                    load_result(store, result)
+                    _merge_seen(seen, result.seen)
+                else:
+                    quarantine(store, result, ctx.recorded_at)
+                summary.add(result)
+                if on_result is not None:
+                    on_result(result)
+            _update_markets(store, seen)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
     summary.seconds = time.monotonic() - started
+    audit_extract(store.data_dir, summary)
     return summary
+
+
+def audit_extract(data_dir: Path, summary: ExtractSummary) -> None:
+    """One ``extract`` entry: counts only (input paths may hold the researcher's user name)."""
+    AuditLog.for_data_dir(data_dir).append("cli", "extract", {
+        "tasks": summary.tasks, "files": summary.files, "bytes": summary.bytes,
+        "pages": summary.pages, "records": dict(sorted(summary.records.items())),
+        "rejections": sum(summary.rejections.values()),
+        "scrubbed": dict(sorted(summary.scrubbed.items())), "failed": len(summary.failed)})
 
 
 def default_workers() -> int:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 
+from dnmwatch.privacy.scrub import scrub, scrub_title
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
@@ -44,7 +47,7 @@ SCHEMAS: dict[str, Any] = {
         ("crawl_id", pa.string()), ("observed_at", _TS), ("rating", pa.float64()),
         ("text", pa.string()), ("posted_shown", pa.string()), ("price", pa.float64()),
         ("currency", pa.string()), ("position", pa.int64()), ("adapter", pa.string()),
-        ("source", pa.string()), ("source_offset", pa.int64())]),
+        ("source", pa.string()), ("source_offset", pa.int64()), ("item", pa.string())]),
     "pages": pa.schema([
         ("source", pa.string()), ("source_offset", pa.int64()), ("market", pa.string()),
         ("crawl_id", pa.string()), ("url", pa.string()), ("captured_at", _TS),
@@ -58,6 +61,52 @@ SCHEMAS: dict[str, Any] = {
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 KIND_TABLE: dict[str, str] = {"listing": "listing_observations", "vendor": "vendor_observations",
                               "feedback": "feedback_observations", "rejection": "rejections"}
+
+
+SCRUB_STAGE = "scrub"
+"""``rejections.stage`` of the rows that count scrubbed items (one row per item, reason =
+kind, detail = field), so the report's count by stage and reason shows what was removed."""
+
+
+def scrub_record(record: Record) -> tuple[Record, dict[str, dict[str, int]]]:
+    """``record`` with contact details removed from its free text, and the counts by field
+    and kind. Feedback text is scrubbed of everything :mod:`dnmwatch.privacy.scrub` knows;
+    listing titles of contact details only (they feed normalisation, see
+    :data:`~dnmwatch.privacy.scrub.CONTACT_KINDS`). Other records carry no free text."""
+    if isinstance(record, FeedbackObservation) and record.text:
+        done = scrub(record.text)
+        if done.total:
+            return replace(record, text=done.text), {"feedback.text": done.counts}
+    elif isinstance(record, ListingObservation) and record.title:
+        done = scrub_title(record.title)
+        if done.total:
+            return replace(record, title=done.text), {"listing.title": done.counts}
+    return record, {}
+
+
+def scrub_rows(counts: Mapping[str, Mapping[str, int]], *, market: str | None,
+               prov: Provenance, recorded_at: datetime) -> list[dict[str, Any]]:
+    """The ``rejections`` rows that count what :func:`scrub_record` removed (no content)."""
+    return [{"stage": SCRUB_STAGE, "reason": kind, "detail": where, "market": market,
+             "source": prov.source, "source_offset": prov.offset,
+             "recorded_at": utc_naive(recorded_at)}
+            for where, kinds in sorted(counts.items()) for kind, n in sorted(kinds.items())
+            for _ in range(n)]
+
+
+VENDOR_PAGE_PATH = "/[vendor profile]"
+
+
+def profile_url(url: str) -> str:
+    """The ``pages.url`` of a vendor's profile: the site only. Profile addresses carry the
+    handle in clear (``/u/DrugLord``, ``?user=DrugLord``); the page itself stays findable
+    through ``source`` and ``source_offset`` in the WARC file while that is kept."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return VENDOR_PAGE_PATH
+    return f"{parts.scheme}://{parts.netloc}{VENDOR_PAGE_PATH}" if parts.netloc \
+        else VENDOR_PAGE_PATH
 
 
 def utc_naive(moment: datetime | None) -> datetime | None:
@@ -79,7 +128,9 @@ def record_row(record: Record, *, adapter: str, market: str | None, crawl_id: st
     common = {"source": prov.source, "source_offset": prov.offset}
     observed = utc_naive(prov.captured_at or fallback.captured_at)
     if isinstance(record, ListingObservation):
-        tiers = json.dumps([[t.label, t.price, t.currency] for t in record.tiers],
+        # the format consolidate.listings reads (and consolidate.observation_rows writes)
+        tiers = json.dumps([{"label": t.label, "price": t.price, "currency": t.currency}
+                            for t in record.tiers],
                            ensure_ascii=False) if record.tiers else None
         return {"market": record.market, "listing_id": record.listing_id, "crawl_id": crawl_id,
                 "observed_at": observed, "title": record.title, "vendor_id": record.vendor_id,
@@ -101,7 +152,7 @@ def record_row(record: Record, *, adapter: str, market: str | None, crawl_id: st
                 "observed_at": utc_naive(record.captured_at) or observed,
                 "rating": record.rating, "text": record.text, "posted_shown": record.posted,
                 "price": record.price, "currency": record.currency, "position": position,
-                "adapter": adapter, **common}
+                "adapter": adapter, **common, "item": record.item}
     return rejection_row(record, market=market, fallback=fallback, recorded_at=recorded_at)
 
 

@@ -29,14 +29,31 @@ import pyarrow.parquet as pq
 from dnmwatch.adapters.base import MarketAdapter, host_key
 from dnmwatch.adapters.registry import AdapterRegistry, load_registry
 from dnmwatch.adapters.rows import RowAdapter
-from dnmwatch.pseudonym import Pseudonymizer
-from dnmwatch.records import Counters, FeedbackObservation, Page, Provenance, Rejection
+from dnmwatch.privacy.keys import Pseudonymizer
+from dnmwatch.records import (
+    Counters,
+    FeedbackObservation,
+    Page,
+    Provenance,
+    Rejection,
+    VendorObservation,
+)
+from dnmwatch.sources.channel import ChannelSource
 from dnmwatch.sources.csvdata import CsvSource
 from dnmwatch.sources.mirror import MirrorSource, date_from_path
-from dnmwatch.sources.rows import KIND_TABLE, page_row, record_row, rejection_row, to_table
+from dnmwatch.sources.rows import (
+    KIND_TABLE,
+    page_row,
+    profile_url,
+    record_row,
+    rejection_row,
+    scrub_record,
+    scrub_rows,
+    to_table,
+)
 from dnmwatch.sources.warc import WarcSource
 
-TaskKind = Literal["warc", "mirror", "csv"]
+TaskKind = Literal["warc", "mirror", "csv", "channel"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +69,7 @@ class MarketRoute:
 class Context:
     """What every task of one ``extract`` run shares (picklable)."""
 
-    key: bytes = field(repr=False)
+    pseudonymizer: Pseudonymizer = field(repr=False)
     spool_dir: str
     recorded_at: datetime
     adapter: str | None = None
@@ -62,6 +79,8 @@ class Context:
     routes: tuple[MarketRoute, ...] = ()
     batch_rows: int = 20_000
     max_body_bytes: int = 8 * 1024 * 1024
+    probe: str | None = None
+    """The writer's pseudonym of :data:`PROBE_HANDLE` (see :func:`check_context`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +160,9 @@ class _Extractor:
         self.result = TaskResult(task)
         self.spool = _Spool(ctx, self.result)
         self.counters = Counters()
-        self.pseudonymizer = Pseudonymizer(ctx.key)
+        self.pseudonymizer = ctx.pseudonymizer
         self.adapters: dict[tuple[str, str], MarketAdapter] = {}
+        self.vendor_page = False
 
     # ------------------------------------------------------------------ adapters
     def _instance(self, name: str, market: str, hosts: Iterable[str] = ()) -> MarketAdapter:
@@ -195,12 +215,15 @@ class _Extractor:
     def _records(self, records: Iterable[Any], adapter: MarketAdapter, crawl_id: str | None,
                  fallback: Provenance) -> int:
         produced, position = 0, 0
+        self.vendor_page = False
         for record in records:
             if isinstance(record, Rejection):
                 self._reject(record, adapter.market, fallback)
                 continue
             if isinstance(record, FeedbackObservation):
                 position += 1
+            self.vendor_page |= isinstance(record, VendorObservation)
+            record = self._scrub(record, adapter.market, fallback)
             row = record_row(record, adapter=adapter.name, market=adapter.market,
                              crawl_id=crawl_id, fallback=fallback, position=position,
                              recorded_at=self.ctx.recorded_at)
@@ -210,6 +233,18 @@ class _Extractor:
             self._seen(record.market, adapter.name, prov.captured_at or fallback.captured_at)
             produced += 1
         return produced
+
+    def _scrub(self, record: Any, market: str | None, fallback: Provenance) -> Any:
+        """Contact details out of free text before the row is built (never stored), counted
+        as ``scrub:<field>:<kind>`` and as ``rejections`` rows of stage ``scrub``."""
+        clean, counts = scrub_record(record)
+        for where, kinds in counts.items():
+            for kind, n in kinds.items():
+                self.spool.written.inc(f"scrub:{where}:{kind}", n)
+        for row in scrub_rows(counts, market=market, prov=record.provenance or fallback,
+                              recorded_at=self.ctx.recorded_at):
+            self.spool.add("rejections", row)
+        return clean
 
     def page(self, page: Page, hint: str | None, crawl_id: str | None) -> None:
         prov = page.provenance or Provenance(source=page.url, captured_at=page.captured_at)
@@ -225,9 +260,13 @@ class _Extractor:
             return
         ptype = adapter.page_type(page)
         produced = self._records(adapter.parse(page), adapter, crawl_id, prov)
+        url = page.url
+        if ptype == "vendor" or self.vendor_page:
+            url = profile_url(url)
+            self.spool.written.inc("scrub:pages.url:vendor_profile")
         self.spool.add("pages", page_row(
             source=prov.source, offset=prov.offset, market=adapter.market, crawl_id=crawl_id,
-            url=page.url, captured_at=page.captured_at, page_type=ptype, adapter=adapter.name,
+            url=url, captured_at=page.captured_at, page_type=ptype, adapter=adapter.name,
             records=produced))
 
     # ------------------------------------------------------------------ inputs
@@ -265,7 +304,9 @@ class _Extractor:
         task, ctx = self.task, self.ctx
         assert task.adapter is not None
         moment = ctx.captured_at or date_from_path(Path(task.path).name)
-        source = CsvSource(Path(task.path), captured_at=moment, counters=self.counters)
+        source: CsvSource | ChannelSource = (  # a channel export gives rows like a CSV
+            ChannelSource(Path(task.path), counters=self.counters) if task.kind == "channel"
+            else CsvSource(Path(task.path), captured_at=moment, counters=self.counters))
         adapter = self._instance(task.adapter, ctx.market or task.adapter)
         if not isinstance(adapter, RowAdapter):
             self._reject(Rejection("no_adapter", f"{task.adapter} does not read rows"),
@@ -280,9 +321,39 @@ class _Extractor:
             self._records(adapter.parse_row(row, prov), adapter, None, prov)
 
 
+PROBE_HANDLE = "dnmwatch-worker-probe"
+
+
+def probe_id(pseudonymizer: Pseudonymizer) -> str:
+    """The pseudonym the writer puts in :attr:`Context.probe`."""
+    return pseudonymizer.vendor_id(PROBE_HANDLE)
+
+
+def check_context(ctx: Context) -> None:
+    """Refuse to work when this process cannot reproduce the writer's pseudonyms.
+
+    Why: a worker runs the code installed where it runs. When it differs from the writer's
+    (a package upgraded under a running extraction, a cluster node with another version), the
+    pseudonymizer that arrives by pickling may not work in it: the 2 GB benchmark once got a
+    ``parser_error`` on every page that names a vendor (``AttributeError`` in ``vendor_id``)
+    and silently kept the rest. A task that fails loudly is retried or quarantined instead.
+    """
+    if ctx.probe is None:
+        return
+    try:
+        got = probe_id(ctx.pseudonymizer)
+    except Exception as exc:
+        raise RuntimeError(f"worker cannot make pseudonyms ({type(exc).__name__}): is it "
+                           "running another dnmwatch version than the writer?") from None
+    if got != ctx.probe:
+        raise RuntimeError("worker's pseudonyms differ from the writer's: is it running "
+                           "another dnmwatch version?")
+
+
 def run_task(task: Task, ctx: Context) -> TaskResult:
     """Extract one task into spool files (the function a process pool or Dask calls)."""
     try:
+        check_context(ctx)
         return _Extractor(task, ctx).run()
     except Exception as exc:  # a bug or an I/O failure: report it, never kill the run
         return TaskResult(task, error=f"{type(exc).__name__}: {exc}"[:300])

@@ -279,14 +279,16 @@ SCHEMA_VERSION = MIGRATIONS[-1].version
 
 def read_version(conn: Any) -> int:
     """The store's schema version: 0 for an empty file. Works on read-only connections."""
+    # fetchall, not fetchone: DuckDB refuses further work on a connection while a result is
+    # still open, which broke every later query of a read-only Store.
     exists = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
         [VERSION_TABLE],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return 0
-    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0])
+    rows = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    return int(rows[0][0])
 
 
 def _check_order(migrations: Sequence[Migration]) -> None:

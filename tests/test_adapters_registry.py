@@ -41,6 +41,8 @@ BUILTIN = {
     "alphabay",
     "matanga",
     "telegram-channel",
+    "sim-shop",
+    "sim-forum",
 }
 
 

@@ -37,6 +37,8 @@ BUILTIN: tuple[str, ...] = (
     "dnmwatch.adapters.alphabay:AlphaBayAdapter",
     "dnmwatch.adapters.matanga:MatangaAdapter",
     "dnmwatch.adapters.channel:TelegramChannelAdapter",
+    "dnmwatch.adapters.sim_shop:SimShopAdapter",
+    "dnmwatch.adapters.sim_forum:SimForumAdapter",
 )
 """Built-in adapters as ``module:Class`` (imported when a registry is built, not at import)."""
 

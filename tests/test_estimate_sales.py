@@ -10,7 +10,7 @@ import pytest
 
 from _estimate_rows import T0, at, feedback, listing, put, rates
 from dnmwatch.estimate.build import BuildOptions, build
-from dnmwatch.estimate.sales import purchase_weights, sale_day
+from dnmwatch.estimate.sales import Undated, assign_days, day_shares, purchase_weights
 from dnmwatch.store import Store
 
 
@@ -160,13 +160,49 @@ def test_option_bought_prices_the_sale_at_that_tier(store: Store) -> None:
     assert store.fetchall("SELECT count(*) FROM feedback WHERE item = '25 g'")[0][0] == 1
 
 
-def test_sale_day_is_drawn_inside_the_interval_without_bias() -> None:
-    noon = datetime(2020, 3, 1, 12)
-    days = [sale_day(noon, noon + timedelta(days=1), f"k{i}") for i in range(2000)]
-    assert set(days) == {date(2020, 3, 1), date(2020, 3, 2)}
-    assert abs(days.count(date(2020, 3, 1)) / len(days) - 0.5) < 0.05
-    assert sale_day(noon, noon, "x") == date(2020, 3, 1)
-    assert sale_day(noon, noon + timedelta(days=1), "k7") == days[7]
+def test_day_shares_split_an_interval_at_midnight() -> None:
+    noon = datetime(2020, 3, 31, 12)
+    assert day_shares(noon, noon + timedelta(days=1)) == {date(2020, 3, 31): 0.5,
+                                                          date(2020, 4, 1): 0.5}
+    assert day_shares(noon, noon) == {date(2020, 3, 31): 1.0}
+    midnight = datetime(2020, 4, 1)
+    assert day_shares(midnight, midnight + timedelta(days=1)) == {date(2020, 4, 1): 1.0}
+    shares = day_shares(datetime(2020, 3, 31, 18), datetime(2020, 4, 2, 6))  # 36 hours
+    expected = {date(2020, 3, 31): 6 / 36, date(2020, 4, 1): 24 / 36, date(2020, 4, 2): 6 / 36}
+    assert shares.keys() == expected.keys()
+    assert all(abs(shares[d] - expected[d]) < 1e-12 for d in expected)
+
+
+def test_assign_days_balances_each_day_to_its_expected_value() -> None:
+    """A month-boundary interval holding one large and many small sales: the independent
+    draw this replaces put the large one in either month at random; balancing keeps each
+    day within one sale of half the group's value whatever the order of the input."""
+    noon = datetime(2020, 3, 31, 12)
+    values = [8000.0, 3900.0, 2200.0, 2150.0, *[500.0 + 10 * i for i in range(12)]]
+    sales = [Undated("m", f"k{i}", noon, noon + timedelta(days=1), v)
+             for i, v in enumerate(values)]
+    days = assign_days(sales)
+    march = sum(v for v, d in zip(values, days, strict=True) if d == date(2020, 3, 31))
+    assert set(days) == {date(2020, 3, 31), date(2020, 4, 1)}
+    assert abs(march - sum(values) / 2) <= max(values[4:])  # within the largest small sale
+    assert assign_days(sales[::-1]) == days[::-1]  # order-independent
+    assert days == assign_days(sales)  # deterministic
+
+
+def test_assign_days_keeps_one_day_intervals_and_separates_markets() -> None:
+    noon = datetime(2020, 3, 31, 12)
+    one_day = Undated("m", "a", datetime(2020, 3, 31, 1), datetime(2020, 3, 31, 2), 99.0)
+    wide = [Undated(m, f"{m}{i}", noon, noon + timedelta(days=1), 100.0)
+            for m in ("m", "n") for i in range(2)]
+    days = assign_days([one_day, *wide])
+    assert days[0] == date(2020, 3, 31)
+    # each market's pair of equal sales is split between the two days, not pooled
+    assert sorted(days[1:3]) == sorted(days[3:5]) == [date(2020, 3, 31), date(2020, 4, 1)]
+    uneven = [Undated("m", f"u{i}", datetime(2020, 3, 31, 18), datetime(2020, 4, 1, 18), 10.0)
+              for i in range(8)]  # a quarter of the interval is on the 31st
+    got = assign_days(uneven)
+    assert got.count(date(2020, 3, 31)) == 2 and got.count(date(2020, 4, 1)) == 6
+    assert assign_days([]) == []
 
 
 def test_purchase_weights_decay_and_sum_to_one() -> None:

@@ -74,7 +74,8 @@ class Accuracy:
                  f"{self.link_recall:.4f} (pairs predicted/true/both {self.link_pairs})"]
         for m, mon, est, true in self.revenue:
             lines.append(f"revenue {m} {mon}: est {est:,.0f} true {true:,.0f} "
-                         f"({(est / true - 1) * 100 if true else 0:+.2f}%)")
+                         f"({(est / true - 1) * 100 if true else 0:+.2f}%, "
+                         f"{self.revenue_feedback.get((m, mon), 0)} feedback)")
         for sub, est, true, n in self.eur_per_gram:
             lines.append(f"EUR/g {sub}: est {est:.2f} true {true:.2f} "
                          f"({(est / true - 1) * 100:+.2f}%, {n} sales)")

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from _estimate_simcrawl import crawl_world
-from dnmwatch.estimate.build import build
+from _estimate_simcrawl import built_store
 from dnmwatch.estimate.indicators import Scope
 from dnmwatch.privacy.disclosure import Rules
 from dnmwatch.report.disclosed import protected_sales
@@ -28,7 +27,6 @@ from dnmwatch.sim.generate import generate_world
 from dnmwatch.sim.model import World, preset
 from dnmwatch.store import Store
 
-SHOWS_PRICE = "silkway"
 OPEN = Rules(min_vendors=1, dominance_pct=100.0)
 
 
@@ -39,9 +37,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def store(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    s = Store.open(tmp_path_factory.mktemp("simrep") / "data")
-    crawl_world(world, s, list(range(0, world.config.days, 4)))
-    build(s)
+    s = built_store(world, tmp_path_factory.mktemp("simrep") / "data")
     yield s
     s.close()
 
@@ -83,14 +79,24 @@ def report_revenue(store: Store, market: str) -> dict[tuple[str, str], float]:
     return {(r["substance"], f"{r['month']:%Y-%m}"): r["revenue_eur"] for r in rows}
 
 
-def test_revenue_by_substance_and_month_matches_truth(world: World, store: Store) -> None:
+# Worst substance-month cell allowed per market. gidra launches late in the tiny world: its two
+# month cells hold a few wholesale sales whose relative date ("3 days ago", read at a noon
+# crawl) straddles midnight of 30 Sept, which no estimator can place (docs/estimation.md); the
+# demo's small world scores every market-month within 2%.
+CELL_TOLERANCE = {"silkway": 0.02, "bazaar": 0.02, "gidra": 0.10}
+
+
+@pytest.mark.parametrize("market", sorted(CELL_TOLERANCE))
+def test_revenue_by_substance_and_month_matches_truth(
+    world: World, store: Store, market: str
+) -> None:
     truth = truth_revenue(world, store)
-    est = report_revenue(store, SHOWS_PRICE)
-    true_here = {(s, m): v for (mk, s, m), v in truth.items() if mk == SHOWS_PRICE}
+    est = report_revenue(store, market)
+    true_here = {(s, m): v for (mk, s, m), v in truth.items() if mk == market}
     assert len(true_here) >= 5
     total_true = sum(true_here.values())
     total_est = sum(est.values())
-    print(f"\n{SHOWS_PRICE}: est {total_est:,.0f} true {total_true:,.0f} "
+    print(f"\n{market}: est {total_est:,.0f} true {total_true:,.0f} "
           f"({(total_est / total_true - 1) * 100:+.2f}%)")
     worst = 0.0
     for key in sorted(set(true_here) | set(est)):
@@ -100,7 +106,7 @@ def test_revenue_by_substance_and_month_matches_truth(world: World, store: Store
             print(f"  {key[0]:<18} {key[1]} est {e:>10,.0f} true {t:>10,.0f} "
                   f"({(e / t - 1) * 100:+.2f}%)")
     assert abs(total_est / total_true - 1) <= 0.02
-    assert worst <= 0.02
+    assert worst <= CELL_TOLERANCE[market]
 
 
 def test_report_adds_no_error_to_the_estimate(world: World, store: Store) -> None:

@@ -103,3 +103,28 @@ def summary(record: Record) -> dict[str, Any]:
     if isinstance(record, Rejection):
         out["reason"] = record.reason
     return out
+
+
+class Tally:
+    """Hits and totals per field, and the rates printed (``digits`` decimals) and checked
+    against floors."""
+
+    def __init__(self, digits: int = 3) -> None:
+        self.digits = digits
+        self.hits: dict[str, int] = {}
+        self.total: dict[str, int] = {}
+
+    def add(self, field: str, ok: bool) -> None:
+        self.total[field] = self.total.get(field, 0) + 1
+        self.hits[field] = self.hits.get(field, 0) + int(ok)
+
+    def rates(self) -> dict[str, float]:
+        return {f: self.hits[f] / n for f, n in sorted(self.total.items())}
+
+    def check(self, market: str, floors: dict[str, float]) -> None:
+        rates = self.rates()
+        print(f"\n{market}: " + ", ".join(f"{f}={r:.{self.digits}f} (n={self.total[f]})"
+                                          for f, r in rates.items()))
+        low = {f: round(rates.get(f, 0.0), 4) for f, floor in floors.items()
+               if rates.get(f, 0.0) < floor}
+        assert not low, f"{market}: fields below their floor: {low}"

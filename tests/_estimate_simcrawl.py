@@ -12,6 +12,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from dnmwatch.adapters.base import MarketAdapter
@@ -19,6 +20,7 @@ from dnmwatch.adapters.sim_cards import SimCardsAdapter
 from dnmwatch.adapters.sim_minimal import SimMinimalAdapter
 from dnmwatch.adapters.sim_table import SimTableAdapter
 from dnmwatch.consolidate import observation_rows
+from dnmwatch.estimate.build import build
 from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.records import Page, Record
 from dnmwatch.sim.model import World
@@ -59,6 +61,15 @@ def crawl_market(base: str, market: str, now: datetime, crawl_id: str
         records.extend(found)
         todo.extend(u for u in adapter.links(page) if u not in seen)
     return records, pages, True
+
+
+def built_store(world: World, data_dir: Path) -> Store:
+    """A store in ``data_dir`` with ``world`` crawled every 4 days and the estimate built;
+    the caller closes it."""
+    store = Store.open(data_dir)
+    crawl_world(world, store, list(range(0, world.config.days, 4)))
+    build(store)
+    return store
 
 
 def crawl_world(world: World, store: Store, days: list[int]) -> None:

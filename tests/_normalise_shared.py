@@ -1,4 +1,5 @@
-"""Where the shared evaluation data lives for the normalise tests (skipped when absent)."""
+"""Shared pieces of the normalise tests: where the evaluation data lives (skipped when absent)
+and the ``normalise`` commands mounted on a bare root app."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+import typer
+
+from dnmwatch.normalise.cli import register
 
 
 def shared_dir() -> Path:
@@ -18,3 +22,15 @@ def require(rel: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared evaluation data absent: {path} (see shared/data/real/SOURCES.md)")
     return path
+
+
+def normalise_app() -> typer.Typer:
+    """A root app with only the ``normalise`` commands registered (the CLI runner's target)."""
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Test root."""
+
+    register(app)
+    return app

@@ -34,6 +34,7 @@ from _adapters_real_corpus import (
     MAGNUBLO,
     PSEUD,
     YELLOWBRICK,
+    Tally,
     files,
     fingerprint,
     page_of,
@@ -85,29 +86,6 @@ def _expected(market: str) -> dict[str, Any]:
     with open(EXPECTED_DIR / f"{market}.json", encoding="utf-8") as f:
         data: dict[str, Any] = json.load(f)
     return data
-
-
-class Tally:
-    """Hits and totals per field, and the rates printed and checked against floors."""
-
-    def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-        self.total: dict[str, int] = {}
-
-    def add(self, field: str, ok: bool) -> None:
-        self.total[field] = self.total.get(field, 0) + 1
-        self.hits[field] = self.hits.get(field, 0) + int(ok)
-
-    def rates(self) -> dict[str, float]:
-        return {f: self.hits[f] / n for f, n in sorted(self.total.items())}
-
-    def check(self, market: str, floors: dict[str, float]) -> None:
-        rates = self.rates()
-        print(f"\n{market}: " + ", ".join(f"{f}={r:.3f} (n={self.total[f]})"
-                                          for f, r in rates.items()))
-        low = {f: round(rates.get(f, 0.0), 4) for f, floor in floors.items()
-               if rates.get(f, 0.0) < floor}
-        assert not low, f"{market}: fields below their floor: {low}"
 
 
 # --- fingerprint ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ so the floor is 100% on it.
 from __future__ import annotations
 
 import math
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from _sim_helpers import crawl_pages
 from dnmwatch.adapters.base import MarketAdapter
 from dnmwatch.adapters.sim_cards import SimCardsAdapter
 from dnmwatch.adapters.sim_minimal import SimMinimalAdapter
@@ -27,7 +27,6 @@ from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
-    Page,
     Rejection,
     VendorObservation,
 )
@@ -71,14 +70,7 @@ class Crawl:
 def _crawl(base: str, market: str, now: datetime) -> Crawl:
     adapter = ADAPTERS[market](Pseudonymizer(KEY), market=market)
     out = Crawl(market, now, adapter=adapter)
-    todo, seen = [base + "/"], set()
-    while todo:
-        url = todo.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            page = Page(url=url, captured_at=now, body=resp.read(), status=resp.status)
+    for page in crawl_pages(base, now, adapter):
         ptype = adapter.page_type(page)
         out.page_types[ptype] += 1
         for rec in adapter.parse(page):
@@ -92,7 +84,6 @@ def _crawl(base: str, market: str, now: datetime) -> Crawl:
                 out.listings[rec.listing_id] = rec
             else:
                 out.index.append(rec)
-        todo.extend(u for u in adapter.links(page) if u not in seen)
     return out
 
 

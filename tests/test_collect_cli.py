@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from _collect_config import write_config
 from dnmwatch.collect.cli import register
 from dnmwatch.collect.protocol import LinkSource
 from dnmwatch.sim.server import GatePlan, ServerOptions, SimServer
@@ -30,26 +31,6 @@ def _app() -> typer.Typer:
     return app
 
 
-def _config(tmp_path: Path, base: str) -> Path:
-    host = base.removeprefix("http://")
-    path = tmp_path / "dnmwatch.toml"
-    path.write_text(f"""
-allow_direct_loopback = true
-[privacy]
-key_file = "{tmp_path / 'key'}"
-[crawl]
-delay_s = 0
-jitter_s = 0
-backoff_base_s = 0
-timeout_s = 2
-[markets.bazaar]
-adapter = "generic"
-hosts = ["{host}"]
-seeds = ["{base}/"]
-""")
-    return path
-
-
 def test_crawl_command_pauses_resumes_and_records(tmp_path: Path) -> None:
     data = tmp_path / "data"
     runner = CliRunner()
@@ -57,7 +38,7 @@ def test_crawl_command_pauses_resumes_and_records(tmp_path: Path) -> None:
     with SimServer(handmade_world(), day=15, options=options) as sim:
         base = sim.urls["bazaar"]
         expected = walk_without_gates()
-        cfg = _config(tmp_path, base)
+        cfg = write_config(tmp_path, base, "bazaar", "generic", 2, seeded=True)
         args = ["crawl", "bazaar", "--config", str(cfg), "--data-dir", str(data)]
         first = runner.invoke(_app(), args)
         assert first.exit_code == 75, first.output

@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from _collect_config import write_config
 from dnmwatch.sim.server import GatePlan, ServerOptions, SimServer
 from dnmwatch.sim.server.testworld import handmade_world
 from dnmwatch.store import Store
@@ -91,26 +92,8 @@ class Terminal:
             self.proc.wait(10)
 
 
-def _config(tmp_path: Path, base: str) -> Path:
-    path = tmp_path / "dnmwatch.toml"
-    path.write_text(f"""
-allow_direct_loopback = true
-[privacy]
-key_file = "{tmp_path / 'key'}"
-[crawl]
-delay_s = 0
-jitter_s = 0
-backoff_base_s = 0
-timeout_s = 5
-[markets.{MARKET}]
-adapter = "sim-cards"
-hosts = ["{base.removeprefix('http://')}"]
-""")
-    return path
-
-
 def _crawl_in_terminal(tmp_path: Path, base: str) -> Terminal:
-    args = ["crawl", MARKET, "--config", str(_config(tmp_path, base)),
+    args = ["crawl", MARKET, "--config", str(write_config(tmp_path, base, MARKET, "sim-cards", 5)),
             "--data-dir", str(tmp_path / "data")]
     return Terminal(args, tmp_path)
 

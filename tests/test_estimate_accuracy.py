@@ -21,9 +21,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from _estimate_simcrawl import KEY, crawl_world
+from _estimate_simcrawl import KEY, built_store
 from dnmwatch.estimate.accuracy import Accuracy, evaluate
-from dnmwatch.estimate.build import build
 from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.sim.generate import generate_world
 from dnmwatch.sim.model import World, preset
@@ -42,9 +41,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def built(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store.open(tmp_path_factory.mktemp("acc") / "data")
-    crawl_world(world, store, list(range(0, world.config.days, 4)))
-    build(store)
+    store = built_store(world, tmp_path_factory.mktemp("acc") / "data")
     yield store
     store.close()
 

@@ -5,22 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import typer
 from typer.testing import CliRunner
 
-from dnmwatch.normalise.cli import register
+from _normalise_shared import normalise_app as _app
 from dnmwatch.normalise.pipeline import CONTRACT_COLUMNS, escape_cell
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    register(app)
-    return app
 
 
 def test_normalise_csv_end_to_end(tmp_path: Path) -> None:

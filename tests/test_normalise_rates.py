@@ -6,11 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from _normalise_shared import normalise_app as _app
 from dnmwatch.errors import NormaliseError
-from dnmwatch.normalise.cli import register
 from dnmwatch.normalise.prices import parse_price
 from dnmwatch.normalise.rates import (
     RateRow,
@@ -86,17 +85,6 @@ def test_page_rate_wins_over_the_table() -> None:
     btc_only = parse_price("0.01 BTC")
     assert btc_only is not None
     assert to_eur(btc_only, day, table) == pytest.approx(50.0)
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    register(app)
-    return app
 
 
 def test_rates_import_writes_the_store(tmp_path: Path) -> None:

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from dnmwatch.adapters.base import CONTENT_TYPES
+from _sim_helpers import FUZZ, check_mutated_page, crawl_pages, dispatch_pages
+from _sim_helpers import mutate as _mutate
 from dnmwatch.adapters.pgpsig import signature_fingerprint
 from dnmwatch.adapters.sim_forum import SimForumAdapter
-from dnmwatch.pseudonym import PSEUDONYM, Pseudonymizer
+from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
@@ -54,17 +53,9 @@ def crawl(base: str, now: datetime) -> tuple[list[Record], Counter[str]]:
     adapter = SimForumAdapter(PSEUD, market=FORUM.name)
     out: list[Record] = []
     types: Counter[str] = Counter()
-    todo, seen = [base + "/"], set()
-    while todo:
-        url = todo.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            page = Page(url=url, captured_at=now, body=resp.read(), status=resp.status)
+    for page in crawl_pages(base, now, adapter):
         types[adapter.page_type(page)] += 1
         out.extend(adapter.parse(page))
-        todo.extend(u for u in adapter.links(page) if u not in seen)
     return out, types
 
 
@@ -165,43 +156,24 @@ def test_signature_issuer_fingerprint_round_trip() -> None:
 
 
 # --- fuzz -------------------------------------------------------------------------------------
-FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
-
-
 @pytest.fixture(scope="module")
 def seeds(world: World) -> list[Page]:
     with SiteServer(world, [FORUM], day=39) as sites:
-        engine, view = sites.engine(FORUM.name), sites.view(FORUM.name)
+        engine = sites.engine(FORUM.name)
         board = sites.boards[FORUM.name]
         with_key = next(t for t in board.threads if any(
             k.how == "key" and k.post_id == t.posts[0].post_id for k in board.keys))
         assert isinstance(engine, ForumEngine)
-        paths = ["/", "/board?page=2", engine.thread_url(with_key)]
-        pages = []
-        for path in paths:
-            parts = urlsplit(path)
-            query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
-            html = engine.dispatch(parts.path, query, view).html
-            pages.append(Page(url=sites.urls[FORUM.name] + path, captured_at=sites.clock.now,
-                              body=html.encode()))
-    return pages
+        return dispatch_pages(
+            sites, FORUM.name, ["/", "/board?page=2", engine.thread_url(with_key)])
+
+
+def _long_line(body: bytes) -> bytes:
+    return body.replace(b"\xe2\x80\xa2 ", b"\xe2\x80\xa2 " + b"9" * 200_000 + b" ", 1)
 
 
 def mutate(body: bytes, op: str, data: st.DataObject) -> bytes:
-    if op == "truncate":
-        return body[:data.draw(st.integers(0, len(body)))]
-    if op == "splice":
-        at = data.draw(st.integers(0, len(body)))
-        return body[:at] + data.draw(st.binary(max_size=64)) + body[at:]
-    if op in ("cp1252", "utf-16"):
-        return body.decode("utf-8").encode(op, "replace")
-    if op == "long_line":
-        return body.replace(b"\xe2\x80\xa2 ", b"\xe2\x80\xa2 " + b"9" * 200_000 + b" ", 1)
-    if op == "drop_closing":
-        return re.sub(rb"</(div|pre|b|a|h1|span|td|tr|table)>", b"", body)
-    return data.draw(st.binary(max_size=4096))
+    return _mutate(body, op, data, rb"div|pre|b|a|h1|span|td|tr|table", {"long_line": _long_line})
 
 
 OPS = ["truncate", "splice", "cp1252", "utf-16", "long_line", "drop_closing", "random"]
@@ -218,17 +190,6 @@ def test_seed_pages_parse_cleanly(seeds: list[Page]) -> None:
 @FUZZ
 @given(data=st.data())
 def test_mutated_forum_pages_never_raise(seeds: list[Page], data: st.DataObject) -> None:
-    seed = data.draw(st.sampled_from(seeds))
-    page = Page(url=seed.url, captured_at=seed.captured_at,
-                body=mutate(seed.body, data.draw(st.sampled_from(OPS)), data),
-                status=data.draw(st.sampled_from([200, 200, 200, 403, 404, 429])))
-    adapter = SimForumAdapter(PSEUD)
-    ptype = adapter.page_type(page)
-    records = list(adapter.parse(page))
-    assert not [r for r in records if isinstance(r, Rejection) and r.reason == "parser_error"]
-    assert all(PSEUDONYM.match(r.vendor_id) for r in records
-               if not isinstance(r, Rejection) and r.vendor_id is not None)
-    if ptype not in CONTENT_TYPES:
-        assert len(records) == 1 and isinstance(records[0], Rejection)
-    origin = urlsplit(page.url).netloc
-    assert all(urlsplit(u).netloc == origin for u in adapter.links(page))
+    check_mutated_page(SimForumAdapter(PSEUD), seeds, data,
+                       lambda body, op: mutate(body, op, data), OPS,
+                       [200, 200, 200, 403, 404, 429])

@@ -10,24 +10,23 @@ documented restock rule. Floors are 1.0: the simulator is the yardstick.
 from __future__ import annotations
 
 import math
-import re
 import urllib.error
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from dnmwatch.adapters.base import CONTENT_TYPES
+from _sim_helpers import FUZZ, check_mutated_page, crawl_pages, dispatch_pages
+from _sim_helpers import mutate as _mutate
 from dnmwatch.adapters.html import Document
 from dnmwatch.adapters.shop import ShopAdapter
 from dnmwatch.adapters.sim_shop import SimShopAdapter
-from dnmwatch.pseudonym import PSEUDONYM, Pseudonymizer
+from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
@@ -65,14 +64,8 @@ class Crawl:
 
 
 def crawl(base: str, now: datetime, adapter: SimShopAdapter) -> Crawl:
-    out, todo, seen = Crawl(), [base + "/"], set()
-    while todo:
-        url = todo.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            page = Page(url=url, captured_at=now, body=resp.read(), status=resp.status)
+    out = Crawl()
+    for page in crawl_pages(base, now, adapter):
         ptype = adapter.page_type(page)
         for rec in adapter.parse(page):
             out.records.append(rec)
@@ -82,7 +75,6 @@ def crawl(base: str, now: datetime, adapter: SimShopAdapter) -> Crawl:
                 out.vendors.append(rec)
             elif isinstance(rec, ListingObservation):
                 (out.products if ptype == "listing" else out.cards)[rec.listing_id] = rec
-        todo.extend(u for u in adapter.links(page) if u not in seen)
     return out
 
 
@@ -258,39 +250,23 @@ def test_shop_adapters_cannot_bypass_the_vendor_stamp() -> None:
 
 
 # --- fuzz -------------------------------------------------------------------------------------
-FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
-
-
 @pytest.fixture(scope="module")
 def seeds(world: World) -> list[Page]:
-    pages = []
     with SiteServer(world, [SHOP], day=36) as sites:
         engine, view = sites.engine(SHOP.site), sites.view(SHOP.site)
         listing = next(x for x in view.market.listings.values()
                        if view.listing(x.listing_id) and view.feedback(x))
-        for path in ("/", "/shop", engine.listing_url(view, listing), "/pgp"):
-            parts = urlsplit(path)
-            html = engine.dispatch(parts.path, {}, view).html
-            pages.append(Page(url=sites.urls[SHOP.site] + path, captured_at=sites.clock.now,
-                              body=html.encode()))
-    return pages
+        return dispatch_pages(
+            sites, SHOP.site, ["/", "/shop", engine.listing_url(view, listing), "/pgp"])
+
+
+def _huge_attr(body: bytes) -> bytes:
+    return body.replace(b"<a ", b'<a data-x="' + b"x" * 1_000_000 + b'" ', 2)
 
 
 def mutate(body: bytes, op: str, data: st.DataObject) -> bytes:
-    if op == "truncate":
-        return body[:data.draw(st.integers(0, len(body)))]
-    if op == "splice":
-        at = data.draw(st.integers(0, len(body)))
-        return body[:at] + data.draw(st.binary(max_size=64)) + body[at:]
-    if op in ("cp1252", "utf-16"):
-        return body.decode("utf-8").encode(op, "replace")
-    if op == "huge_attr":
-        return body.replace(b"<a ", b'<a data-x="' + b"x" * 1_000_000 + b'" ', 2)
-    if op == "drop_closing":
-        return re.sub(rb"</(div|p|a|h1|dd|dl|li|ul|section|article|code|pre|span)>", b"", body)
-    return data.draw(st.binary(max_size=4096))
+    return _mutate(body, op, data, rb"div|p|a|h1|dd|dl|li|ul|section|article|code|pre|span",
+                   {"huge_attr": _huge_attr})
 
 
 OPS = ["truncate", "splice", "cp1252", "utf-16", "huge_attr", "drop_closing", "random"]
@@ -305,17 +281,6 @@ def test_seed_pages_parse_cleanly(seeds: list[Page]) -> None:
 @FUZZ
 @given(data=st.data())
 def test_mutated_shop_pages_never_raise(seeds: list[Page], data: st.DataObject) -> None:
-    seed = data.draw(st.sampled_from(seeds))
-    page = Page(url=seed.url, captured_at=seed.captured_at,
-                body=mutate(seed.body, data.draw(st.sampled_from(OPS)), data),
-                status=data.draw(st.sampled_from([200, 200, 200, 404, 429, 503])))
-    adapter = SimShopAdapter(PSEUD)
-    ptype = adapter.page_type(page)
-    records = list(adapter.parse(page))
-    assert not [r for r in records if isinstance(r, Rejection) and r.reason == "parser_error"]
-    assert all(PSEUDONYM.match(r.vendor_id) for r in records
-               if not isinstance(r, Rejection) and r.vendor_id is not None)
-    if ptype not in CONTENT_TYPES:
-        assert len(records) == 1 and isinstance(records[0], Rejection)
-    origin = urlsplit(page.url).netloc
-    assert all(urlsplit(u).netloc == origin for u in adapter.links(page))
+    check_mutated_page(SimShopAdapter(PSEUD), seeds, data,
+                       lambda body, op: mutate(body, op, data), OPS,
+                       [200, 200, 200, 404, 429, 503])

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from dnmwatch.adapters.html import parse_money
+from dnmwatch.records import QuantityTier
+
 _FPR = re.compile(r"(?<![0-9A-Fa-f])((?:[0-9A-Fa-f]{4}[ \u00a0]?){9}[0-9A-Fa-f]{4})(?![0-9A-Fa-f])")
 _RATING = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:/|of|из)\s*(\d+)")
 _CLAIM = re.compile(r"^\s*([^:]{1,80}?)\s*:\s*\d[\d,]*\s*\w*\s*$")
@@ -33,6 +36,17 @@ def rating_of(text: str | None, scale: float = 5.0) -> float | None:
     if out_of <= 0:
         return None
     return value if out_of == scale else round(value * scale / out_of, 4)
+
+
+def option_tier(text: str, separator: str) -> QuantityTier:
+    """``"<label><separator><price>"`` (a quantity option as shown) -> a tier.
+
+    The last ``separator`` splits label from price; without a label the price text names the
+    tier, so an option is never dropped for an odd label.
+    """
+    label, _, shown = text.rpartition(separator)
+    price, currency = parse_money(shown)
+    return QuantityTier(label.strip() or shown.strip(), price, currency)
 
 
 def market_names(items: Iterable[str]) -> tuple[str, ...]:

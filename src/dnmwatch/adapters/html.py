@@ -109,6 +109,21 @@ def sub_text(node: LexborNode, selector: str) -> str:
     return node_text(node.css_first(selector))
 
 
+def href_of(node: LexborNode | None) -> str | None:
+    """The ``href`` of a link node, ``None`` when the node is missing (or has none)."""
+    return node.attributes.get("href") if node is not None else None
+
+
+def path_id(href: str | None, prefix: str) -> str | None:
+    """``/<prefix>/<id>`` or ``/<prefix>/<id>/...`` -> ``<id>`` (unquoted), else ``None``.
+
+    Simulator markets key their pages by an id in the path; the same reading serves every
+    design whose links have that shape, whatever the first segment is called.
+    """
+    parts = [unquote(p) for p in urlsplit(href or "").path.split("/") if p]
+    return parts[1] if len(parts) >= 2 and parts[0] == prefix else None
+
+
 def parse_amount(text: str | None) -> float | None:
     """The first number in ``text``, reading ``1,234.50``, ``1.234,50``, ``1 234,5`` and ``0.0037``.
 

@@ -14,16 +14,22 @@ pages carry every row); the star count is read from the ``title`` attribute, els
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from urllib.parse import unquote, urlsplit
 
 from dnmwatch.adapters.base import MarketAdapter
-from dnmwatch.adapters.fields import fingerprint, market_names, rating_of
-from dnmwatch.adapters.html import Document, node_text, parse_int, parse_money, sub_text
+from dnmwatch.adapters.fields import fingerprint, market_names, option_tier, rating_of
+from dnmwatch.adapters.html import (
+    Document,
+    href_of,
+    node_text,
+    parse_int,
+    parse_money,
+    path_id,
+    sub_text,
+)
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
     PageType,
-    QuantityTier,
     Record,
     VendorObservation,
 )
@@ -31,12 +37,6 @@ from dnmwatch.records import (
 _DASH = " — "
 _ARROW = "→"
 _BOUGHT = "Purchased:"
-
-
-def _item_id(href: str | None) -> str | None:
-    """``/item/<hex>`` or ``/item/<hex>/reviews/<n>`` -> ``<hex>``."""
-    parts = [unquote(p) for p in urlsplit(href or "").path.split("/") if p]
-    return parts[1] if len(parts) >= 2 and parts[0] == "item" else None
 
 
 def _stat(doc: Document, label: str) -> str:
@@ -59,7 +59,7 @@ class SimCardsAdapter(MarketAdapter):
         if doc.first(".profile h1") is not None and doc.first(".profile .fpr") is not None:
             return "vendor"
         heading = doc.first("main h2 a")
-        if heading is not None and _item_id(heading.attributes.get("href")) is not None \
+        if heading is not None and path_id(href_of(heading), "item") is not None \
                 and doc.first("div.reviews") is not None:
             return "feedback"
         if doc.first("main .grid .card") is not None or doc.first("main .empty") is not None:
@@ -70,7 +70,7 @@ class SimCardsAdapter(MarketAdapter):
         category = doc.text("main > h2") or None
         for card in doc.css("main .grid .card.item"):
             link = card.css_first(".card-title a")
-            lid = _item_id(link.attributes.get("href") if link is not None else None)
+            lid = path_id(href_of(link), "item")
             if link is None or lid is None:
                 yield self.reject("missing_field", "item card without a link")
                 continue
@@ -89,16 +89,15 @@ class SimCardsAdapter(MarketAdapter):
         return None
 
     def parse_listing(self, doc: Document) -> Iterator[Record]:
-        lid = _item_id(doc.page.url)
+        lid = path_id(doc.page.url, "item")
         if lid is None:
             yield self.reject("missing_field", "item id not in URL")
             return
         price, currency = parse_money(doc.text(".price-box"))
-        tiers = []
-        for option in doc.css("form.buy select option"):
-            label, _, shown = node_text(option).rpartition(_DASH.strip())
-            t_price, t_cur = parse_money(shown)
-            tiers.append(QuantityTier(label.strip() or shown.strip(), t_price, t_cur))
+        tiers = [
+            option_tier(node_text(option), _DASH.strip())
+            for option in doc.css("form.buy select option")
+        ]
         yield ListingObservation(
             market=self.market, listing_id=lid, title=doc.text(".item-head h1"),
             vendor_id=self.vendor_id(doc.text(".item-head .seller a")), price=price,
@@ -107,7 +106,7 @@ class SimCardsAdapter(MarketAdapter):
 
     def parse_feedback(self, doc: Document) -> Iterator[Record]:
         heading = doc.first("main h2 a")
-        lid = _item_id(heading.attributes.get("href") if heading is not None else None)
+        lid = path_id(href_of(heading), "item")
         for review in doc.css("div.reviews div.review"):
             stars = review.css_first("span.stars")
             if stars is None:

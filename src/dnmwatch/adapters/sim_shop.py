@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from dnmwatch.adapters.fields import fingerprint, rating_of
-from dnmwatch.adapters.html import Document, node_text, parse_int, parse_money, sub_text
+from dnmwatch.adapters.fields import fingerprint, option_tier, rating_of
+from dnmwatch.adapters.html import Document, href_of, node_text, parse_int, parse_money, sub_text
 from dnmwatch.adapters.pgp import key_fingerprint
 from dnmwatch.adapters.shop import ShopAdapter
 from dnmwatch.records import (
     FeedbackObservation,
     ListingObservation,
     PageType,
-    QuantityTier,
     Record,
     VendorObservation,
 )
@@ -65,7 +64,7 @@ class SimShopAdapter(ShopAdapter):
     def read_products(self, doc: Document) -> Iterator[Record]:
         for card in doc.css("main .products .product"):
             link = card.css_first("a.name")
-            lid = _product_id(link.attributes.get("href") if link is not None else None)
+            lid = _product_id(href_of(link))
             if link is None or lid is None:
                 yield self.reject("missing_field", "product card without a link")
                 continue
@@ -80,11 +79,7 @@ class SimShopAdapter(ShopAdapter):
             yield self.reject("missing_field", "product id not in URL")
             return
         price, currency = parse_money(doc.text("article.item .price"))
-        tiers = []
-        for option in doc.css("form.order select option"):
-            label, _, shown = node_text(option).rpartition(" = ")
-            t_price, t_cur = parse_money(shown)
-            tiers.append(QuantityTier(label.strip() or shown, t_price, t_cur))
+        tiers = [option_tier(node_text(o), " = ") for o in doc.css("form.order select option")]
         yield ListingObservation(
             market=self.market, listing_id=lid, title=doc.text("article.item h1"),
             vendor_id=None, price=price, currency=currency,

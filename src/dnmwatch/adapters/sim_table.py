@@ -15,7 +15,6 @@ whole text as shown ("2024-03-01 (3 days ago)").
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborNode
 
@@ -23,10 +22,12 @@ from dnmwatch.adapters.base import MarketAdapter
 from dnmwatch.adapters.fields import fingerprint, market_names, rating_of
 from dnmwatch.adapters.html import (
     Document,
+    href_of,
     node_text,
     parse_amount,
     parse_int,
     parse_money,
+    path_id,
     sub_text,
 )
 from dnmwatch.records import (
@@ -37,12 +38,6 @@ from dnmwatch.records import (
     Record,
     VendorObservation,
 )
-
-
-def _listing_id(href: str | None) -> str | None:
-    """``/listing/<id>`` or ``/listing/<id>/feedback`` -> ``<id>``."""
-    parts = [unquote(p) for p in urlsplit(href or "").path.split("/") if p]
-    return parts[1] if len(parts) >= 2 and parts[0] == "listing" else None
 
 
 def _rows(table: LexborNode | None) -> dict[str, LexborNode]:
@@ -74,7 +69,7 @@ class SimTableAdapter(MarketAdapter):
             return "index"
         link = doc.first("#content h1 a")
         if doc.first("table.feedback") is not None and link is not None \
-                and _listing_id(link.attributes.get("href")) is not None:
+                and path_id(href_of(link), "listing") is not None:
             return "feedback"
         return "unknown"
 
@@ -84,7 +79,7 @@ class SimTableAdapter(MarketAdapter):
         for tr in doc.css("table.listings tr.listing"):
             cells = tr.css("td")
             link = cells[0].css_first("a") if cells else None
-            lid = _listing_id(link.attributes.get("href") if link is not None else None)
+            lid = path_id(href_of(link), "listing")
             if len(cells) < 5 or lid is None:
                 yield self.reject("missing_field", "index row without listing link or cells")
                 continue
@@ -96,7 +91,7 @@ class SimTableAdapter(MarketAdapter):
                 category=category)
 
     def parse_listing(self, doc: Document) -> Iterator[Record]:
-        lid = _listing_id(doc.page.url)
+        lid = path_id(doc.page.url, "listing")
         if lid is None:
             yield self.reject("missing_field", "listing id not in URL")
             return
@@ -117,7 +112,7 @@ class SimTableAdapter(MarketAdapter):
 
     def parse_feedback(self, doc: Document) -> Iterator[Record]:
         link = doc.first("#content h1 a")
-        lid = _listing_id(link.attributes.get("href") if link is not None else None)
+        lid = path_id(href_of(link), "listing")
         for tr in doc.css("table.feedback tr.feedback"):
             paid, paid_cur = parse_money(sub_text(tr, "td.paid"))
             yield FeedbackObservation(

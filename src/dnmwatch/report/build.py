@@ -14,7 +14,7 @@ from typing import Any
 from dnmwatch import __version__
 from dnmwatch.estimate import indicators as ind
 from dnmwatch.privacy.disclosure import Rules
-from dnmwatch.report import charts, disclosed
+from dnmwatch.report import blocks, charts, disclosed
 from dnmwatch.report import tables as t
 from dnmwatch.report.provenance import provenance_tables
 from dnmwatch.store import Store
@@ -119,9 +119,7 @@ def _headline(
             t.eur(total["revenue_eur"]) if safe else "suppressed",
         ),
         ("Vendors with sales", t.integer(total["vendors"])),
-        ("Markets", t.integer(summary["markets"])),
-        ("Crawls succeeded / failed", f"{summary['crawls_ok']} / {summary['crawls_failed']}"),
-        ("Market-days without data", t.integer(summary["days_without_data"])),
+        *blocks.coverage_headline(summary),
     ]
 
 
@@ -131,11 +129,6 @@ def _sections(store: Store, o: ReportOptions) -> list[Section]:
     mkt_month = disclosed.protected_sales(store, scope, ["market", "month"], rules, "month")
     cat_month = disclosed.protected_sales(store, scope, ["month", "category"], rules, "month")
     origin = disclosed.protected_sales(store, scope, ["month", "origin"], rules, "month")
-    sales_cols: list[t.Column] = [
-        ("sales", "sales", t.integer, True),
-        ("revenue EUR", "revenue_eur", t.eur, True),
-        ("vendors", "n_vendors", t.integer, True),
-    ]
     out = [
         Section(
             "sales",
@@ -146,24 +139,10 @@ def _sections(store: Store, o: ReportOptions) -> list[Section]:
                 _chart("sales-market", charts.sales_by_market(mkt_month)),
             ],
             [
-                t.make_table(
-                    "Revenue by month and substance",
-                    sub_month,
-                    [
-                        ("month", "month", t.month, False),
-                        ("substance", "substance", t.text, False),
-                        *sales_cols,
-                    ],
+                blocks.sales_table(
+                    "Revenue by month and substance", sub_month, ["month", "substance"]
                 ),
-                t.make_table(
-                    "Sales by market and month",
-                    mkt_month,
-                    [
-                        ("market", "market", t.text, False),
-                        ("month", "month", t.month, False),
-                        *sales_cols,
-                    ],
-                ),
+                blocks.sales_table("Sales by market and month", mkt_month, ["market", "month"]),
             ],
         ),
         Section(
@@ -176,24 +155,10 @@ def _sections(store: Store, o: ReportOptions) -> list[Section]:
                 _chart("origin", charts.origin_split(origin)),
             ],
             [
-                t.make_table(
-                    "Revenue by month and category",
-                    cat_month,
-                    [
-                        ("month", "month", t.month, False),
-                        ("category", "category", t.text, False),
-                        *sales_cols,
-                    ],
+                blocks.sales_table(
+                    "Revenue by month and category", cat_month, ["month", "category"]
                 ),
-                t.make_table(
-                    "Sales by month and origin",
-                    origin,
-                    [
-                        ("month", "month", t.month, False),
-                        ("origin", "origin", t.text, False),
-                        *sales_cols,
-                    ],
-                ),
+                blocks.sales_table("Sales by month and origin", origin, ["month", "origin"]),
             ],
         ),
         _prices(store, o),
@@ -210,14 +175,7 @@ def _prices(store: Store, o: ReportOptions) -> Section:
         store, o.scope, ["substance", "ships_from", "quarter"], o.rules
     )
     bands = disclosed.protected_bands(store, o.scope, o.rules)
-    price_cols: list[t.Column] = [
-        ("unit", "unit", t.text, False),
-        ("sales", "n", t.integer, True),
-        ("median EUR", "median_eur", t.eur2, True),
-        ("Q1", "q1_eur", t.eur2, True),
-        ("Q3", "q3_eur", t.eur2, True),
-        ("IQR", "iqr_eur", t.eur2, True),
-    ]
+    price_cols = [*blocks.PRICE_COLS, blocks.IQR_COL]
     return Section(
         "prices",
         "Prices and quantities",
@@ -225,20 +183,15 @@ def _prices(store: Store, o: ReportOptions) -> Section:
         "convention); retail vs wholesale at USD 1,000 per transaction at the day's rate.",
         [_chart("unit-prices", charts.unit_prices(overall))],
         [
-            t.make_table(
-                "Unit prices by substance",
-                overall,
-                [("substance", "substance", t.text, False), *price_cols],
-            ),
-            t.make_table(
+            blocks.unit_price_table("Unit prices by substance", overall, [], price_cols),
+            blocks.unit_price_table(
                 "Unit prices by substance, ships-from country and quarter",
                 detail,
                 [
-                    ("substance", "substance", t.text, False),
                     ("ships from", "ships_from", t.text, False),
                     ("quarter", "quarter", t.text, False),
-                    *price_cols,
                 ],
+                price_cols,
             ),
             t.make_table(
                 "Retail and wholesale",
@@ -279,16 +232,8 @@ def _vendors(store: Store, o: ReportOptions) -> Section:
                     ("first observed month", "first_month", t.boolean, False),
                 ],
             ),
-            t.make_table(
-                "Concentration of revenue",
+            blocks.concentration_table(
                 conc,
-                [
-                    ("market", "market", t.text, False),
-                    ("vendors", "n_vendors", t.integer, False),
-                    ("top 1% share", "top1_share", t.share, True),
-                    ("top 10% share", "top10_share", t.share, True),
-                    ("HHI", "hhi", t.eur, True),
-                ],
                 note="A share is shown only when its top group has at least "
                 f"{o.rules.min_vendors} vendors.",
             ),
@@ -329,24 +274,7 @@ def _events(store: Store, o: ReportOptions) -> Section:
         f"Surviving markets {o.window_days} days before and after each closure, and the "
         "share of the closed market's vendors seen elsewhere afterwards.",
         [],
-        [
-            t.make_table(
-                "Market closures",
-                closures,
-                [
-                    ("market", "market", t.text, False),
-                    ("closed", "closed_day", t.text, False),
-                    ("kind", "end_kind", t.text, False),
-                    ("survivors' sales before", "sales_before", t.integer, True),
-                    ("after", "sales_after", t.integer, True),
-                    ("vendors before", "vendors_before", t.integer, False),
-                    ("after", "vendors_after", t.integer, False),
-                    ("vendors at close", "vendors_at_close", t.integer, False),
-                    ("displaced", "displaced", t.integer, False),
-                    ("share displaced", "share_displaced", t.share, False),
-                ],
-            )
-        ],
+        [blocks.closures_table("Market closures", closures, vendors_around=True)],
     )
     if o.event_day is not None:
         rows = disclosed.protected_event(store, o.scope, o.rules, o.event_day, o.window_days)

@@ -30,7 +30,9 @@ def month_label(value: date | str | None) -> str:
     return value.strftime("%Y-%m") if isinstance(value, date) else str(value)[:7]
 
 
-def _base(title: str, values: list[dict[str, Any]]) -> Spec:
+def base_spec(title: str, values: list[dict[str, Any]]) -> Spec:
+    """The frame every chart shares (size, inline data, no view border); the dashboard's own
+    charts use it too so both look alike."""
     return {
         "title": title,
         "width": WIDTH,
@@ -61,7 +63,7 @@ def revenue_by_substance(rows: Sequence[dict[str, Any]]) -> Spec | None:
         {"month": m, "substance": s, "revenue_eur": round(v, 2)}
         for (m, s), v in sorted(cells.items())
     ]
-    spec = _base("Estimated revenue by substance and month (EUR, lower bound)", values)
+    spec = base_spec("Estimated revenue by substance and month (EUR, lower bound)", values)
     spec["mark"] = {"type": "bar"}
     spec["encoding"] = {
         "x": {"field": "month", "type": "ordinal", "title": "month"},
@@ -81,7 +83,7 @@ def _lines(
 ) -> Spec | None:
     if not values:
         return None
-    spec = _base(title, values)
+    spec = base_spec(title, values)
     spec["mark"] = {"type": "line", "point": True}
     spec["encoding"] = {
         "x": {"field": "month", "type": "ordinal", "title": "month"},
@@ -110,7 +112,7 @@ def sales_by_market(rows: Sequence[dict[str, Any]]) -> Spec | None:
 def _stacked_share(title: str, values: list[dict[str, Any]], y: str, colour: str) -> Spec | None:
     if not values:
         return None
-    spec = _base(title, values)
+    spec = base_spec(title, values)
     spec["mark"] = {"type": "bar"}
     spec["encoding"] = {
         "x": {"field": "month", "type": "ordinal", "title": "month"},
@@ -164,6 +166,44 @@ def market_shares(rows: Sequence[dict[str, Any]]) -> Spec | None:
     return _stacked_share("Market shares of revenue by month", values, "revenue_eur", "market")
 
 
+def _interval_chart(
+    title: str,
+    values: list[dict[str, Any]],
+    y: dict[str, Any],
+    fields: tuple[str, str, str],
+    x_title: str,
+    stroke_width: int,
+    tooltip: list[dict[str, Any]],
+) -> Spec:
+    """One row per label: a bar from low to high and a point at the middle, on a log axis.
+
+    ``fields`` names the low, middle and high value of each row; the chart grows with the rows.
+    """
+    low, mid, high = fields
+    spec = base_spec(title, values)
+    spec["height"] = max(HEIGHT, 22 * len(values))
+    x_scale = {"type": "log"}
+    spec["layer"] = [
+        {
+            "mark": {"type": "rule", "strokeWidth": stroke_width},
+            "encoding": {
+                "y": y,
+                "x": {"field": low, "type": "quantitative", "scale": x_scale, "title": x_title},
+                "x2": {"field": high},
+            },
+        },
+        {
+            "mark": {"type": "point", "filled": True, "size": 60},
+            "encoding": {
+                "y": y,
+                "x": {"field": mid, "type": "quantitative", "scale": x_scale},
+                "tooltip": tooltip,
+            },
+        },
+    ]
+    return spec
+
+
 def unit_prices(rows: Sequence[dict[str, Any]]) -> Spec | None:
     """Median (point) and interquartile range (bar) of the unit price per substance."""
     values = [
@@ -179,40 +219,21 @@ def unit_prices(rows: Sequence[dict[str, Any]]) -> Spec | None:
     ]
     if not values:
         return None
-    spec = _base("Unit prices: median and interquartile range (log scale)", values)
-    spec["height"] = max(HEIGHT, 22 * len(values))
-    y = {"field": "label", "type": "nominal", "title": None, "sort": None}
-    x_scale = {"type": "log"}
-    spec["layer"] = [
-        {
-            "mark": {"type": "rule", "strokeWidth": 3},
-            "encoding": {
-                "y": y,
-                "x": {
-                    "field": "q1",
-                    "type": "quantitative",
-                    "scale": x_scale,
-                    "title": "EUR per gram / per unit",
-                },
-                "x2": {"field": "q3"},
-            },
-        },
-        {
-            "mark": {"type": "point", "filled": True, "size": 60},
-            "encoding": {
-                "y": y,
-                "x": {"field": "median", "type": "quantitative", "scale": x_scale},
-                "tooltip": [
-                    {"field": "label"},
-                    {"field": "median", "format": ",.2f"},
-                    {"field": "q1", "format": ",.2f"},
-                    {"field": "q3", "format": ",.2f"},
-                    {"field": "n"},
-                ],
-            },
-        },
-    ]
-    return spec
+    return _interval_chart(
+        "Unit prices: median and interquartile range (log scale)",
+        values,
+        {"field": "label", "type": "nominal", "title": None, "sort": None},
+        ("q1", "median", "q3"),
+        "EUR per gram / per unit",
+        3,
+        [
+            {"field": "label"},
+            {"field": "median", "format": ",.2f"},
+            {"field": "q1", "format": ",.2f"},
+            {"field": "q3", "format": ",.2f"},
+            {"field": "n"},
+        ],
+    )
 
 
 def vendors_by_market(rows: Sequence[dict[str, Any]]) -> Spec | None:
@@ -249,41 +270,25 @@ def event_ratios(rows: Sequence[dict[str, Any]]) -> Spec | None:
     ]
     if not values:
         return None
-    spec = _base("Event impact: sales per day after / before (95% interval, log scale)", values)
-    spec["height"] = max(HEIGHT, 22 * len(values))
-    y = {"field": "substance", "type": "nominal", "title": None}
-    x_scale = {"type": "log"}
-    spec["layer"] = [
-        {
-            "mark": {"type": "rule", "strokeWidth": 2},
-            "encoding": {
-                "y": y,
-                "x": {
-                    "field": "low",
-                    "type": "quantitative",
-                    "scale": x_scale,
-                    "title": "rate ratio",
-                },
-                "x2": {"field": "high"},
-            },
-        },
-        {
-            "mark": {"type": "point", "filled": True, "size": 60},
-            "encoding": {
-                "y": y,
-                "x": {"field": "ratio", "type": "quantitative", "scale": x_scale},
-                "tooltip": [
-                    {"field": "substance"},
-                    {"field": "ratio", "format": ".2f"},
-                    {"field": "low", "format": ".2f"},
-                    {"field": "high", "format": ".2f"},
-                ],
-            },
-        },
+    spec = _interval_chart(
+        "Event impact: sales per day after / before (95% interval, log scale)",
+        values,
+        {"field": "substance", "type": "nominal", "title": None},
+        ("low", "ratio", "high"),
+        "rate ratio",
+        2,
+        [
+            {"field": "substance"},
+            {"field": "ratio", "format": ".2f"},
+            {"field": "low", "format": ".2f"},
+            {"field": "high", "format": ".2f"},
+        ],
+    )
+    spec["layer"].append(
         {
             "mark": {"type": "rule", "strokeDash": [4, 4]},
             "data": {"values": [{"one": 1}]},
             "encoding": {"x": {"field": "one", "type": "quantitative"}},
-        },
-    ]
+        }
+    )
     return spec

@@ -9,25 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dnmwatch.report.charts import HEIGHT, WIDTH
-
-Spec = dict[str, Any]
-
-
-def _spec(title: str, values: list[dict[str, Any]]) -> Spec:
-    return {
-        "title": title,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "data": {"values": values},
-        "config": {"view": {"stroke": None}, "axis": {"labelLimit": 160}},
-    }
+from dnmwatch.report.charts import Spec, base_spec
 
 
 def _daily(title: str, values: list[dict[str, Any]], y: str, colour: str) -> Spec | None:
     if not values:
         return None
-    spec = _spec(title, values)
+    spec = base_spec(title, values)
     spec["mark"] = {"type": "bar"}
     spec["encoding"] = {
         "x": {
@@ -71,7 +59,7 @@ def vendor_distribution(rows: Sequence[dict[str, Any]]) -> Spec | None:
     values = [dict(r) for r in rows]
     if not any(r["vendors"] for r in values):
         return None
-    spec = _spec("Vendor accounts by number of estimated sales", values)
+    spec = base_spec("Vendor accounts by number of estimated sales", values)
     spec["mark"] = {"type": "bar"}
     spec["encoding"] = {
         "x": {"field": "bucket", "type": "ordinal", "sort": None, "title": "estimated sales"},

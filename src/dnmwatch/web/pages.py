@@ -15,7 +15,7 @@ from typing import Any
 
 from dnmwatch.estimate import indicators as ind
 from dnmwatch.privacy.disclosure import Rules
-from dnmwatch.report import charts, disclosed
+from dnmwatch.report import blocks, charts, disclosed
 from dnmwatch.report import tables as t
 from dnmwatch.report.provenance import provenance_tables
 from dnmwatch.store import Store
@@ -59,13 +59,6 @@ class Page:
         return sum(tb.suppressed for tb in self.tables)
 
 
-_SALES_COLS: list[t.Column] = [
-    ("sales", "sales", t.integer, True),
-    ("revenue EUR", "revenue_eur", t.eur, True),
-    ("vendors", "n_vendors", t.integer, True),
-]
-
-
 def overview(store: Store, f: Filters, rules: Rules) -> Page:
     scope = f.scope
     summary = ind.coverage_summary(store, scope)
@@ -76,9 +69,7 @@ def overview(store: Store, f: Filters, rules: Rules) -> Page:
     headline = [
         ("Estimated sales (lower bound)", "suppressed" if hidden else t.integer(head["sales"])),
         ("Estimated revenue, EUR", "suppressed" if hidden else t.eur(head["revenue_eur"])),
-        ("Markets", t.integer(summary["markets"])),
-        ("Crawls succeeded / failed", f"{summary['crawls_ok']} / {summary['crawls_failed']}"),
-        ("Market-days without data", t.integer(summary["days_without_data"])),
+        *blocks.coverage_headline(summary),
         ("Last crawl", t.text(q.recent_crawl_day(store))),
     ]
     crawls = q.recent_crawls(store, scope, limit=10)
@@ -104,8 +95,7 @@ def trend_rows(store: Store, f: Filters, rules: Rules) -> list[dict[str, Any]]:
 
 def trend_table(f: Filters, rows: list[dict[str, Any]]) -> t.Table:
     dims = BREAKDOWNS[f.breakdown]
-    cols: list[t.Column] = [(d, d, t.month if d == "month" else t.text, False) for d in dims]
-    return t.make_table(f"Sales and revenue by {' and '.join(dims)}", rows, [*cols, *_SALES_COLS])
+    return blocks.sales_table(f"Sales and revenue by {' and '.join(dims)}", rows, dims)
 
 
 def trends(store: Store, f: Filters, rules: Rules) -> Page:
@@ -119,15 +109,6 @@ def trends(store: Store, f: Filters, rules: Rules) -> Page:
     return Page([Chart(f"trend-{f.breakdown}", chart)], [trend_table(f, rows)])
 
 
-_PRICE_COLS: list[t.Column] = [
-    ("unit", "unit", t.text, False),
-    ("sales", "n", t.integer, True),
-    ("median EUR", "median_eur", t.eur2, True),
-    ("Q1", "q1_eur", t.eur2, True),
-    ("Q3", "q3_eur", t.eur2, True),
-]
-
-
 def prices(store: Store, f: Filters, rules: Rules) -> Page:
     overall = disclosed.protected_unit_prices(store, f.scope, ["substance"], rules)
     detail = disclosed.protected_unit_prices(store, f.scope, ["substance", "quarter"], rules)
@@ -135,19 +116,11 @@ def prices(store: Store, f: Filters, rules: Rules) -> Page:
     return Page(
         [Chart("unit-prices", charts.unit_prices(overall))],
         [
-            t.make_table(
-                "Unit prices by substance",
-                overall,
-                [("substance", "substance", t.text, False), *_PRICE_COLS],
-            ),
-            t.make_table(
+            blocks.unit_price_table("Unit prices by substance", overall, []),
+            blocks.unit_price_table(
                 "Unit prices by substance and quarter",
                 detail,
-                [
-                    ("substance", "substance", t.text, False),
-                    ("quarter", "quarter", t.text, False),
-                    *_PRICE_COLS,
-                ],
+                [("quarter", "quarter", t.text, False)],
             ),
             t.make_table(
                 "Retail and wholesale (USD 1,000 per transaction)",
@@ -174,20 +147,7 @@ def markets(store: Store, f: Filters, rules: Rules, window_days: int = 30) -> Pa
         ],
         [
             provenance_tables(store, f.scope)[0],
-            t.make_table(
-                "Closures and displacement",
-                closures,
-                [
-                    ("market", "market", t.text, False),
-                    ("closed", "closed_day", t.text, False),
-                    ("kind", "end_kind", t.text, False),
-                    ("survivors' sales before", "sales_before", t.integer, True),
-                    ("after", "sales_after", t.integer, True),
-                    ("vendors at close", "vendors_at_close", t.integer, False),
-                    ("displaced", "displaced", t.integer, False),
-                    ("share displaced", "share_displaced", t.share, False),
-                ],
-            ),
+            blocks.closures_table("Closures and displacement", closures),
         ],
     )
 
@@ -210,17 +170,7 @@ def vendors(store: Store, f: Filters, rules: Rules, role: Role) -> Page:
                     ("vendor accounts", "vendors", t.integer, False),
                 ],
             ),
-            t.make_table(
-                "Concentration of revenue",
-                conc,
-                [
-                    ("market", "market", t.text, False),
-                    ("vendors", "n_vendors", t.integer, False),
-                    ("top 1% share", "top1_share", t.share, True),
-                    ("top 10% share", "top10_share", t.share, True),
-                    ("HHI", "hhi", t.eur, True),
-                ],
-            ),
+            blocks.concentration_table(conc),
         ],
     )
     if allowed(role, "vendor_profiles"):

@@ -61,19 +61,24 @@ def sales_totals(
     )
 
 
-def origin_split(
-    store: Store, scope: Scope = EVERYTHING, by: Sequence[str] = ("month",)
-) -> pa.Table:
-    """Sales and revenue by EU / non-EU / unknown origin, with each origin's share per ``by``."""
-    inner = _grouped([*by, "origin"], _MEASURES).format(where=scope.where())
-    part = ", ".join(by)
-    window = f"OVER (PARTITION BY {part})" if by else "OVER ()"
+def _shares_within(store: Store, scope: Scope, by: Sequence[str], part: str) -> pa.Table:
+    """Sales and revenue per ``by`` and ``part``, with each part's share of sales and of
+    revenue within its cell of ``by`` (the whole scope when ``by`` is empty)."""
+    inner = _grouped([*by, part], _MEASURES).format(where=scope.where())
+    window = f"OVER (PARTITION BY {', '.join(by)})" if by else "OVER ()"
     sql = (
         f"SELECT *, sales / sum(sales) {window} AS share_sales, "  # noqa: S608 - whitelisted dims
         f"revenue_eur / nullif(sum(revenue_eur) {window}, 0) AS share_revenue "
         f"FROM ({inner}) ORDER BY ALL"
     )
-    table = query(store, sql, scope.params())
+    return query(store, sql, scope.params())
+
+
+def origin_split(
+    store: Store, scope: Scope = EVERYTHING, by: Sequence[str] = ("month",)
+) -> pa.Table:
+    """Sales and revenue by EU / non-EU / unknown origin, with each origin's share per ``by``."""
+    table = _shares_within(store, scope, by, "origin")
     return annotate(
         table,
         "origin_split",
@@ -86,14 +91,7 @@ def category_shares(
     store: Store, scope: Scope = EVERYTHING, by: Sequence[str] = ("month",)
 ) -> pa.Table:
     """Each category's share of sales and of revenue within each combination of ``by``."""
-    inner = _grouped([*by, "category"], _MEASURES).format(where=scope.where())
-    window = f"OVER (PARTITION BY {', '.join(by)})" if by else "OVER ()"
-    sql = (
-        f"SELECT *, sales / sum(sales) {window} AS share_sales, "  # noqa: S608 - whitelisted dims
-        f"revenue_eur / nullif(sum(revenue_eur) {window}, 0) AS share_revenue "
-        f"FROM ({inner}) ORDER BY ALL"
-    )
-    table = query(store, sql, scope.params())
+    table = _shares_within(store, scope, by, "category")
     return annotate(
         table,
         "category_shares",

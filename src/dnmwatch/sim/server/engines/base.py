@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from dnmwatch.sim.server.index import Feedback, Listing, MarketIndex, Vendor, WorldIndex
 from dnmwatch.sim.server.text import e
@@ -72,6 +72,12 @@ class View:
         day = item.tx_day if item.tx_day is not None else self.day
         return item.price_eur / self.world.eur_per(currency, day)
 
+    def standing(self, vendor: Vendor) -> tuple[float | None, int, date]:
+        """What a profile page shows of an account: mean rating, number of ratings (visible
+        now) and the day it joined the market."""
+        rating, n = vendor.rating_at(self.now_ts)
+        return rating, n, self.world.config.day_date(vendor.join)
+
     def other_markets(self, vendor: Vendor) -> list[tuple[str, int]]:
         """The actor's accounts on other markets (joined by today) and their sales so far."""
         out: list[tuple[str, int]] = []
@@ -105,6 +111,15 @@ def paginate(items: list[Feedback] | list[Listing], page: int, per: int) -> Page
     if not 1 <= page <= pages:
         return None
     return Paged(items[(page - 1) * per: page * per], page, pages)
+
+
+def listings_of(paged: Paged) -> list[Listing]:
+    """The items of a page of listings, typed as such (a category or shop page)."""
+    out: list[Listing] = []
+    for x in paged.items:
+        assert isinstance(x, Listing)
+        out.append(x)
+    return out
 
 
 def to_int(value: str | None, default: int | None = None) -> int | None:

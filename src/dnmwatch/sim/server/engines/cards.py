@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from dnmwatch.sim.server.engines.base import Engine, Page, View, display_name, paginate, to_int
+from dnmwatch.sim.server.engines.base import (
+    Engine,
+    Page,
+    View,
+    display_name,
+    listings_of,
+    paginate,
+    to_int,
+)
 from dnmwatch.sim.server.index import Feedback, Listing, opaque_id
 from dnmwatch.sim.server.text import e, masked, pgp_block, relative, stars
 
@@ -104,16 +112,15 @@ class CardsEngine(Engine):
                          self.listings_per_page)
         if paged is None:
             return self.not_found("Page")
-        cards = []
-        for x in paged.items:
-            assert isinstance(x, Listing)
-            cards.append(
-                f'<div class="card item"><div class="card-title">'
-                f'<a href="{e(self.listing_url(view, x))}">{e(x.title)}</a></div>'
-                f'<div class="card-vendor">by <a href="{e(self.vendor_url(view, x.vendor))}">'
-                f"{e(x.vendor)}</a></div><div class=\"card-price\">"
-                f"{e(_price(view.price(x), x.currency))}</div>"
-                f"<div class=\"card-ship\">{e(x.ships_from)} → {e(x.ships_to)}</div></div>")
+        cards = [
+            f'<div class="card item"><div class="card-title">'
+            f'<a href="{e(self.listing_url(view, x))}">{e(x.title)}</a></div>'
+            f'<div class="card-vendor">by <a href="{e(self.vendor_url(view, x.vendor))}">'
+            f"{e(x.vendor)}</a></div><div class=\"card-price\">"
+            f"{e(_price(view.price(x), x.currency))}</div>"
+            f"<div class=\"card-ship\">{e(x.ships_from)} → {e(x.ships_to)}</div></div>"
+            for x in listings_of(paged)
+        ]
         if not cards:
             cards.append('<div class="empty">Nothing here yet.</div>')
         body = (f"<h2>{e(cat.name)}</h2><div class=\"grid\">{''.join(cards)}</div>"
@@ -162,8 +169,7 @@ class CardsEngine(Engine):
         v = view.vendor(handle)
         if v is None:
             return self.not_found("User")
-        rating, n = v.rating_at(view.now_ts)
-        since = view.world.config.day_date(v.join)
+        rating, n, since = view.standing(v)
         claims = "".join(f'<span class="claim">{e(name)}: {sales} sales</span>'
                          for name, sales in view.other_markets(v))
         items = "".join(

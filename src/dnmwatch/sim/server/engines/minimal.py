@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from dnmwatch.sim.server.engines.base import Engine, Page, View, display_name, paginate, to_int
+from dnmwatch.sim.server.engines.base import (
+    Engine,
+    Page,
+    View,
+    display_name,
+    listings_of,
+    paginate,
+    to_int,
+)
 from dnmwatch.sim.server.index import Feedback, Listing
 from dnmwatch.sim.server.text import e, masked, pgp_block, relative, stars
 
@@ -96,14 +104,13 @@ class MinimalEngine(Engine):
         paged = paginate(view.market.live_listings(slug, view.day), page, self.listings_per_page)
         if paged is None:
             return self.not_found("Страница / Page")
-        lines = []
-        for x in paged.items:
-            assert isinstance(x, Listing)
-            lines.append(
-                f'<p class="p"><a href="{e(self.listing_url(view, x))}">{e(x.title)}</a>'
-                f" — {e(_price(view.price(x), x.currency))} — "
-                f'<a href="{e(self.vendor_url(view, x.vendor))}">{e(x.vendor)}</a>'
-                f" — {e(x.ships_from)}</p>")
+        lines = [
+            f'<p class="p"><a href="{e(self.listing_url(view, x))}">{e(x.title)}</a>'
+            f" — {e(_price(view.price(x), x.currency))} — "
+            f'<a href="{e(self.vendor_url(view, x.vendor))}">{e(x.vendor)}</a>'
+            f" — {e(x.ships_from)}</p>"
+            for x in listings_of(paged)
+        ]
         number = view.market.category(slug)
         body = (f"<h3>{e(name)}</h3>" + ("".join(lines) or "<p>Пусто / Empty</p>")
                 + self._pages(paged.page, paged.pages,
@@ -149,8 +156,7 @@ class MinimalEngine(Engine):
         v = view.vendor(handle)
         if v is None:
             return self.not_found("Магазин / Shop")
-        rating, n = v.rating_at(view.now_ts)
-        since = view.world.config.day_date(v.join)
+        rating, n, since = view.standing(v)
         claims = "".join(f"<dd>{e(name)}: {sales} sales</dd>"
                          for name, sales in view.other_markets(v)) or "<dd>—</dd>"
         items = "".join(

@@ -22,7 +22,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from dnmwatch.sim.server.engines.base import Engine, Page, View, paginate, to_int
+from dnmwatch.sim.server.engines.base import Engine, Page, View, listings_of, paginate, to_int
 from dnmwatch.sim.server.index import Feedback, Listing, opaque_id, slugify
 from dnmwatch.sim.server.text import e, pgp_block, relative, spaced_fingerprint
 
@@ -150,14 +150,13 @@ class ShopEngine(Engine):
         paged = paginate(self.products(view), page, self.listings_per_page)
         if paged is None:
             return self.not_found("Page")
-        cards = []
-        for x in paged.items:
-            assert isinstance(x, Listing)
-            cards.append(
-                f'<div class="product"><a class="name" href="{e(self.listing_url(view, x))}">'
-                f"{e(x.title)}</a><div class=\"price\">"
-                f"{e(shop_price(view.price(x), x.currency))}</div>"
-                f'<div class="stock">{e(self._stock_text(self.stock(x, view.day)))}</div></div>')
+        cards = [
+            f'<div class="product"><a class="name" href="{e(self.listing_url(view, x))}">'
+            f"{e(x.title)}</a><div class=\"price\">"
+            f"{e(shop_price(view.price(x), x.currency))}</div>"
+            f'<div class="stock">{e(self._stock_text(self.stock(x, view.day)))}</div></div>'
+            for x in listings_of(paged)
+        ]
         nav = []
         if paged.page > 1:
             nav.append(f'<a class="newer" href="{e(self.category_url(view, "", page - 1))}">'

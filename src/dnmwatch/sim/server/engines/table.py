@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from dnmwatch.sim.server.engines.base import Engine, Page, View, display_name, paginate, to_int
+from dnmwatch.sim.server.engines.base import (
+    Engine,
+    Page,
+    View,
+    display_name,
+    listings_of,
+    paginate,
+    to_int,
+)
 from dnmwatch.sim.server.index import Feedback, Listing
 from dnmwatch.sim.server.text import (
     e,
@@ -112,15 +120,14 @@ class TableEngine(Engine):
         paged = paginate(view.market.live_listings(slug, view.day), page, self.listings_per_page)
         if paged is None:
             return self.not_found("Page")
-        rows = []
-        for x in paged.items:
-            assert isinstance(x, Listing)
-            rows.append(
-                f'<tr class="listing"><td><a href="{e(self.listing_url(view, x))}">'
-                f'{e(x.title)}</a></td><td><a href="{e(self.vendor_url(view, x.vendor))}">'
-                f"{e(x.vendor)}</a></td><td class=\"price\">"
-                f"{e(self._price(view, view.price(x), x.currency))}</td>"
-                f"<td>{e(x.ships_from)}</td><td>{e(x.ships_to)}</td></tr>")
+        rows = [
+            f'<tr class="listing"><td><a href="{e(self.listing_url(view, x))}">'
+            f'{e(x.title)}</a></td><td><a href="{e(self.vendor_url(view, x.vendor))}">'
+            f"{e(x.vendor)}</a></td><td class=\"price\">"
+            f"{e(self._price(view, view.price(x), x.currency))}</td>"
+            f"<td>{e(x.ships_from)}</td><td>{e(x.ships_to)}</td></tr>"
+            for x in listings_of(paged)
+        ]
         empty = "" if rows else '<tr><td colspan="5">No listings in this category.</td></tr>'
         body = (f"<h1>{e(cat.name)}</h1><table class=\"listings\"><tr><th>Item</th>"
                 "<th>Vendor</th><th>Price</th><th>Ships from</th><th>Ships to</th></tr>"
@@ -191,8 +198,7 @@ class TableEngine(Engine):
         v = view.vendor(handle)
         if v is None:
             return self.not_found("Vendor")
-        rating, n = v.rating_at(view.now_ts)
-        since = view.world.config.day_date(v.join)
+        rating, n, since = view.standing(v)
         others = "".join(f"<li>{e(name)}: {sales} sales</li>"
                          for name, sales in view.other_markets(v)) or "<li>None claimed</li>"
         listings = "".join(

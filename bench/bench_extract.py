@@ -33,14 +33,14 @@ from _extract_support import KEY, SIM_ADAPTERS, Fetched, crawl, write_records
 from dnmwatch.adapters.registry import load_registry
 from dnmwatch.pseudonym import Pseudonymizer
 from dnmwatch.sim.generate import generate_world
-from dnmwatch.sim.model import preset
+from dnmwatch.sim.model import Scale, preset
 from dnmwatch.sim.server import SimServer
 from dnmwatch.sources.extract import default_workers, extract, plan
 from dnmwatch.sources.worker import MarketRoute
 from dnmwatch.store import Store
 
 
-def fetch_sites(scale: str) -> tuple[list[Fetched], dict[str, str], datetime]:
+def fetch_sites(scale: Scale) -> tuple[list[Fetched], dict[str, str], datetime]:
     """Every page of every simulated market (all markets served: a vendor page names the
     vendor's accounts on the other markets), and each market's host."""
     world = generate_world(preset(scale))
@@ -56,7 +56,7 @@ def fetch_sites(scale: str) -> tuple[list[Fetched], dict[str, str], datetime]:
     return pages, hosts, now
 
 
-def build_set(folder: Path, size_mb: int, file_mb: int, scale: str) -> dict[str, object]:
+def build_set(folder: Path, size_mb: int, file_mb: int, scale: Scale) -> dict[str, object]:
     """Write the set into ``folder``; return what a report needs (files, pages, hosts)."""
     pages, hosts, now = fetch_sites(scale)
     total, written, n = size_mb * 1_000_000, 0, 0
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=2000)
     parser.add_argument("--file-mb", type=int, default=256)
     parser.add_argument("--workers", type=int, default=default_workers())
-    parser.add_argument("--scale", default="small")
+    parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
     parser.add_argument("--dask", action="store_true", help="run on a local Dask cluster")
     parser.add_argument("--keep", type=Path, help="build the set here and keep it")
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)

@@ -138,3 +138,30 @@ def test_serve_a_subset_of_markets_by_engine_or_name() -> None:
         assert list(server.urls) == ["gidra"]
     with pytest.raises(SimulationError, match="no market nosuch"):
         SimServer(world, markets=["gidra", "nosuch"])
+
+
+def test_a_served_subset_still_shows_claims_on_other_markets() -> None:
+    """Vendor pages list the actor's accounts on markets that are not being served."""
+    import urllib.request
+
+    from dnmwatch.sim.generate import generate_world
+    from dnmwatch.sim.model import preset
+    from dnmwatch.sim.server import SimServer
+
+    world = generate_world(preset("tiny"))
+    with SimServer(world, day=10, markets=["silkway"]) as server:
+        view = server.view("silkway")
+        engine = server.engine("silkway")
+        multi = [
+            v
+            for v in view.market.vendors.values()
+            if len(server.index.accounts.get(v.actor, ())) > 1 and v.join <= view.day
+        ]
+        assert multi, "the tiny world has vendors on several markets"
+        for vendor in multi[:3]:
+            url = server.urls["silkway"] + engine.vendor_url(view, vendor.handle)
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200
+                page = response.read().decode()
+            others = {m for m, _ in server.index.accounts[vendor.actor]} - {"silkway"}
+            assert any(m.capitalize() in page for m in others)

@@ -5,14 +5,16 @@ through a SOCKS proxy, extraction with a key made by ``keys init``, a build and 
   (checked, so the scan is not vacuous), appear in no table and no exported file;
 * vendor handles are never stored in clear (profile URLs included);
 * the researcher's machine leaves no trace: no loopback ``host:port``, user name, host name or
-  session cookie in WARC headers, warcinfo, the audit log or the ``crawls`` table;
-* every crawl, the extraction, the key use and the exports are in an intact audit log.
+  session cookie in WARC headers, warcinfo, the audit log or any table of the store (the
+  ``source`` columns hold paths relative to the data directory, never absolute ones; the
+  pytest folder, ``/tmp/pytest-of-<user>/``, makes an absolute path carry the user name);
+* every crawl (its start and its end), the extraction, the key use and the exports are in an
+  intact audit log.
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import socket
 from pathlib import Path
 
@@ -108,17 +110,29 @@ def _warc_metadata(run: Run) -> str:
     return "\n".join(parts)
 
 
-def test_no_researcher_identity_in_warc_audit_or_crawls(run: Run) -> None:
+def test_no_researcher_identity_in_warc_audit_or_any_table(run: Run) -> None:
     needles = _researcher_needles(run)
     assert run.sessions, "the simulated markets issue session cookies"
     metadata = _warc_metadata(run)
     assert "Cookie" in metadata  # the headers are there, their values redacted
     audit = (run.settings.data_dir / "audit.jsonl").read_text(encoding="utf-8")
-    with Store.open(run.settings.data_dir, read_only=True) as store:
-        crawls = json.dumps(store.fetchall("SELECT * FROM crawls"), default=str)
-    for where, text in (("warc", metadata), ("audit", audit), ("crawls", crawls)):
+    for where, text in (("warc", metadata), ("audit", audit)):
         leaked = [i for i, n in enumerate(needles) if n.casefold() in text.casefold()]
         assert not leaked, f"{where} carries researcher needle(s) #{leaked}"
+    data_dir = str(run.settings.data_dir.resolve())
+    with Store.open(run.settings.data_dir, read_only=True) as store:
+        tables = {r[0] for r in store.fetchall("SELECT table_name FROM duckdb_tables() "
+                                               "WHERE NOT internal")}
+        hits = scan_store(store.connection, [*needles, data_dir], min_length=3)
+        leaks = [h for h in hits if h.where.split(".")[0] in tables]  # not DuckDB's own views
+        assert not leaks, leaks
+        sources = {table: [r[0] for r in store.fetchall(
+            f"SELECT DISTINCT source FROM {table}")]
+            for table in ("pages", "rejections", "listing_observations",
+                          "vendor_observations", "feedback_observations")}
+    assert all(sources.values()), "every table with a source column has rows"
+    assert all(s.startswith("warc/") and s.endswith(".warc.gz")
+               for values in sources.values() for s in values), sources
     assert all(onion(r.market) in metadata for r in run.results)
 
 
@@ -135,9 +149,17 @@ def test_audit_log_records_the_whole_run_and_verifies(run: Run) -> None:
     actions = [e["action"] for e in entries]
     assert actions[0] == "key_init"
     crawls = [e["details"] for e in entries if e["action"] == "crawl"]
-    assert {(c["crawl_id"], c["status"]) for c in crawls} == {
+    starts = [c for c in crawls if c["event"] == "start"]
+    finishes = [c for c in crawls if c["event"] == "finish"]
+    assert len(starts) + len(finishes) == len(crawls)
+    assert {(c["crawl_id"], c["status"]) for c in finishes} == {
         (r.crawl_id, r.status) for r in run.results}
-    assert all(c["event"] == "finish" and set(c) >= {"market", "pages_ok"} for c in crawls)
+    assert all(set(c) >= {"market", "pages_ok"} for c in finishes)
+    assert sorted((c["crawl_id"], c["market"]) for c in starts) == sorted(
+        (r.crawl_id, r.market) for r in run.results)
+    order = [(c["event"], c["crawl_id"]) for c in crawls]
+    assert all(order.index(("start", r.crawl_id)) < order.index(("finish", r.crawl_id))
+               for r in run.results)
     uses = [e["details"]["purpose"] for e in entries if e["action"] == "key_use"]
     assert "extract" in uses
     extract = next(e["details"] for e in entries if e["action"] == "extract")

@@ -74,8 +74,8 @@ def _register() -> None:
     from dnmwatch.normalise.cli import register as register_normalise
     from dnmwatch.privacy.cli import register as register_privacy
     from dnmwatch.report.cli import register as register_report
+    from dnmwatch.scale.cli import register as register_extract
     from dnmwatch.sim.cli import register as register_sim
-    from dnmwatch.sources.cli import register as register_sources
     from dnmwatch.web.cli import register as register_web
 
     app.add_typer(config_app, name="config")
@@ -85,7 +85,7 @@ def _register() -> None:
     register_collect(app, _crawl_link_source)
     register_demo(app)
     register_privacy(app)
-    register_sources(app)
+    register_extract(app)
     register_build(app)
     register_report(app)
     register_web(app)

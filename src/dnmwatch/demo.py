@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dnmwatch.collect import Crawler, CrawlResult, LinkSource, record_result
+from dnmwatch.collect import Crawler, CrawlResult, LinkSource, record_result, record_start
 from dnmwatch.demo_pipeline import (
     PipelineResult,
     accuracy_table,
@@ -136,13 +136,17 @@ def sim_time(clock: SimClock) -> Callable[[], datetime]:
     return now
 
 
-def _crawl_day(settings: Settings, markets: list[str], links: dict[str, LinkSource],
-               clock: Callable[[], datetime]) -> list[CrawlResult]:
+def _crawl_day(store: Store, settings: Settings, markets: list[str],
+               links: dict[str, LinkSource], clock: Callable[[], datetime]) -> list[CrawlResult]:
     """The markets of one day side by side, each crawler on its own thread and event loop:
     every page costs two ``fsync``s (WARC and frontier), which block a loop but release the
-    GIL, so separate threads let one market's disk waits overlap another's work."""
+    GIL, so separate threads let one market's disk waits overlap another's work. Each crawl's
+    start is recorded first (a ``running`` row and an audit entry), as ``dnmwatch crawl``
+    does, so a crawl that dies still leaves a trace."""
     crawlers = [Crawler(settings, name, links[name], data_dir=settings.data_dir, clock=clock)
                 for name in markets]
+    for crawler in crawlers:
+        record_start(store, crawler.crawl_id, crawler.market_name, clock())
     with ThreadPoolExecutor(max_workers=len(crawlers), thread_name_prefix="demo-crawl") as pool:
         return list(pool.map(lambda c: asyncio.run(c.run()), crawlers))
 
@@ -165,7 +169,7 @@ def crawl_schedule(world: World, server: SimServer, settings: Settings, days: It
                        if s.launch_day <= day and s.name in served]
             if not markets:
                 continue
-            for result in _crawl_day(settings, markets, links, sim_time(server.clock)):
+            for result in _crawl_day(store, settings, markets, links, sim_time(server.clock)):
                 record_result(store, result, settings.market(result.market).adapter)
                 results.append(result)
                 if on_crawl is not None:

@@ -13,7 +13,11 @@ Safety rules, each enforced here rather than trusted to configuration:
 * proxy environment variables are ignored (``trust_env=False``): ``HTTP_PROXY`` cannot silently
   reroute traffic;
 * the body cap applies after decompression; a body cut by the cap, the time-out or a dropped
-  connection is kept and marked (``Exchange.truncated``).
+  connection is kept and marked (``Exchange.truncated``). Reading stops at the cap, and
+  aiohttp (>= 3.13.3, CVE-2025-69223) inflates a compressed body only as fast as it is read,
+  in bounded steps, so a gzip bomb (1 GiB of zeros in 1 MB) costs the cap, not its expanded
+  size (``tests/test_safeguards_bomb.py``: about 40 MB of peak RSS growth with the 8 MiB
+  default cap).
 
 Third-party errors (aiohttp, aiohttp-socks, python-socks) never leave this module: each attempt
 returns a :class:`FetchResult` whose ``failure`` names a :data:`FailureKind`. Whether to retry is

@@ -9,6 +9,8 @@ scrubbed before storage (counted in the ``scrubbed:`` line).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +25,7 @@ from dnmwatch.cliopts import ConfigOpt, DataDirOpt, resolve_settings
 from dnmwatch.errors import ConfigError
 from dnmwatch.privacy.keys import KeyStore
 from dnmwatch.records import Counters
-from dnmwatch.sources.extract import ExtractSummary, default_workers, extract, plan
+from dnmwatch.sources.extract import ExtractSummary, Runner, default_workers, extract, plan
 from dnmwatch.sources.worker import MarketRoute, TaskResult
 from dnmwatch.store import Store
 
@@ -36,6 +38,9 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", min=1, help="Worker processes (default: one per core)."),
 ]
+RunnerScope = Callable[[int], AbstractContextManager[Runner | None]]
+"""Given the number of workers, a context that yields where tasks run (``None``: the built-in
+process pool); :mod:`dnmwatch.scale.cli` passes one that starts or joins a Dask cluster."""
 BaseUrlOpt = Annotated[
     str | None,
     typer.Option("--base-url", help="Mirror folders: the URL the folder's root stood for "
@@ -81,6 +86,17 @@ def extract_command(paths: PathsArg, adapter: AdapterOpt = None, market: MarketO
                     workers: WorkersOpt = None, config: ConfigOpt = None,
                     data_dir: DataDirOpt = None) -> None:
     """Extract listings, vendors and feedback from WARC files, mirrors or CSV datasets."""
+    run_extract(paths, adapter=adapter, market=market, captured_at=captured_at,
+                base_url=base_url, workers=workers, config=config, data_dir=data_dir)
+
+
+def run_extract(paths: list[Path], *, adapter: str | None, market: str | None,
+                captured_at: str | None, base_url: str | None, workers: int | None,
+                config: Path | None, data_dir: Path | None, scope: RunnerScope | None = None,
+                spool_dir: Path | None = None) -> None:
+    """The body of ``extract`` (shared with the cluster variant of the command): plan, run
+    with a progress bar, print the summary; exit 1 when a task failed (its inputs are
+    quarantined, the others extracted)."""
     settings = resolve_settings(config, data_dir)
     registry = load_registry()
     if adapter is not None:
@@ -92,7 +108,9 @@ def extract_command(paths: PathsArg, adapter: AdapterOpt = None, market: MarketO
               settings.markets.items()]
     moment = parse_moment(captured_at)
     console = Console(stderr=True)
-    with Store.open(settings.data_dir) as store, Progress(
+    n_workers = workers or default_workers()
+    runners = scope(n_workers) if scope is not None else nullcontext(None)
+    with Store.open(settings.data_dir) as store, runners as runner, Progress(
             TextColumn("[bold]extract"), BarColumn(), DownloadColumn(),
             TextColumn("{task.fields[pages]} pages"), TimeElapsedColumn(),
             console=console, transient=False) as progress:
@@ -105,8 +123,8 @@ def extract_command(paths: PathsArg, adapter: AdapterOpt = None, market: MarketO
 
         summary = extract(store, tasks, key=key, adapter=adapter, market=market,
                           captured_at=moment,
-                          base_url=base_url, routes=routes,
-                          workers=workers or default_workers(), on_result=advance)
+                          base_url=base_url, routes=routes, workers=n_workers,
+                          on_result=advance, runner=runner, spool_dir=spool_dir)
     summary.counters = {**counters.counts, **summary.counters}
     for line in format_summary(summary):
         typer.echo(line)

@@ -24,10 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 from dnmwatch.sources.rows import SCHEMAS, TABLES, utc_naive
+from dnmwatch.sources.source_path import stored_source, stored_source_sql, stored_text
 from dnmwatch.sources.worker import TaskResult
 from dnmwatch.store import Store
 
-WRITER_MEMORY_MB = 128
+WRITER_MEMORY_MB = 64
 """DuckDB buffer pool of the writer during extraction (``SET memory_limit``)."""
 WRITER_THREADS = 1
 """One thread: inserts of one task are small, and each thread keeps its own buffers."""
@@ -51,23 +52,29 @@ def writer_limits(store: Store, memory_mb: int | None = WRITER_MEMORY_MB,
         for name, value in wanted.items():
             store.execute(f"SET {name} = '{value}'")
         yield
-    finally:
+    finally:  # the default exactly when it was the default (the shown value is rounded)
         for name, value in old.items():
-            store.execute(f"SET {name} = '{value}'")
+            store.execute(f"RESET {name}")
+            if str(store.fetchall("SELECT current_setting(?)", [name])[0][0]) != value:
+                store.execute(f"SET {name} = '{value}'")
 
 
 def load_result(store: Store, result: TaskResult) -> None:
     """Replace the rows of the task's sources by its spooled partitions, atomically (DuckDB
     reads each Parquet file in place), then delete the partitions."""
-    sources = list(result.task.sources)
+    given = list(result.task.sources)  # stored relative (source_path); old stores: absolute
+    sources = sorted({*given, *(stored_source(s, store.data_dir) for s in given)})
     with store.transaction():
         for table in TABLES:
             store.execute(f"DELETE FROM {table} WHERE list_contains(?, source)",  # noqa: S608
                           [sources])
         for table, spool in result.spools:
             names = ", ".join(f'"{c}"' for c in SCHEMAS[table].names)
-            store.execute(f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
-                          "FROM read_parquet(?)", [spool])
+            source, params = stored_source_sql("source", store.data_dir)
+            select = ", ".join(f'{source} AS "source"' if c == "source" else f'"{c}"'
+                               for c in SCHEMAS[table].names)
+            store.execute(f"INSERT INTO {table} ({names}) SELECT {select} "  # noqa: S608
+                          "FROM read_parquet(?)", [*params, spool])
     for _table, spool in result.spools:
         Path(spool).unlink(missing_ok=True)
 
@@ -76,14 +83,17 @@ def quarantine(store: Store, result: TaskResult, recorded_at: datetime) -> None:
     """Record the inputs of a failed task: a ``rejections`` row per source (reason
     ``quarantined``, detail = the error) and a line in ``quarantine/quarantine.jsonl``."""
     error = result.error or "unknown error"
+    error = stored_text(error, store.data_dir)  # errors may quote the input's path
     rows = [{"stage": "extract", "reason": QUARANTINE_REASON, "detail": error[:300],
-             "market": None, "source": source, "source_offset": None,
-             "recorded_at": utc_naive(recorded_at)} for source in result.task.sources]
+             "market": None, "source": stored_source(source, store.data_dir),
+             "source_offset": None, "recorded_at": utc_naive(recorded_at)}
+            for source in result.task.sources]
     store.insert_rows("rejections", rows)
     folder = store.data_dir / QUARANTINE_DIR
     folder.mkdir(exist_ok=True)
     with (folder / "quarantine.jsonl").open("a", encoding="utf-8") as out:
         for source in result.task.sources:
-            out.write(json.dumps({"source": source, "kind": result.task.kind,
+            out.write(json.dumps({"source": stored_source(source, store.data_dir),
+                                  "kind": result.task.kind,
                                   "reason": error, "at": recorded_at.isoformat()},
                                  ensure_ascii=False) + "\n")

@@ -29,7 +29,7 @@ from dnmwatch.sim.model import World
 from dnmwatch.sim.server.app import ControlApp, MarketApp, RequestLog
 from dnmwatch.sim.server.clock import SimClock
 from dnmwatch.sim.server.engines import Engine, View
-from dnmwatch.sim.server.index import build_index
+from dnmwatch.sim.server.index import MarketIndex, build_index
 from dnmwatch.sim.server.options import FaultKind, ForcedFault, ServerOptions
 
 
@@ -77,8 +77,9 @@ class SimServer:
                 raise SimulationError(
                     f"no market {', '.join(unknown) or '(none chosen)'}; markets: "
                     + ", ".join(sorted(self.index.markets)))
-            # Vendors still claim their accounts on the markets not served, as in real life.
-            self.index.markets = {k: v for k, v in self.index.markets.items() if k in markets}
+        # Vendors still claim their accounts on the markets not served, as in real life, so the
+        # index keeps every market; only the served ones get a server.
+        self._served = set(self.index.markets if markets is None else markets)
         cfg = world.config
         self.clock = SimClock(cfg.start, cfg.days - 1 if day is None else day, days=cfg.days)
         self.log: deque[RequestLog] = deque(maxlen=self.options.log_size)
@@ -96,6 +97,9 @@ class SimServer:
         self._sync_lock: asyncio.Lock | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.clock.on_change(self._clock_changed)
+
+    def _served_markets(self) -> list[tuple[str, MarketIndex]]:
+        return sorted((k, v) for k, v in self.index.markets.items() if k in self._served)
 
     # --- public API -------------------------------------------------------------------------
     @property
@@ -192,7 +196,7 @@ class SimServer:
 
     async def _start_servers(self) -> None:
         started = self.options.timer()
-        markets = sorted(self.index.markets.items())
+        markets = self._served_markets()
         for i, (name, market) in enumerate(markets):
             port = self.base_port + i if self.base_port else 0
             sock = _bound_socket(self.host, port)
@@ -223,7 +227,7 @@ class SimServer:
     def _market_states(self) -> dict[str, dict[str, object]]:
         day = self.clock.day
         out: dict[str, dict[str, object]] = {}
-        for name, market in sorted(self.index.markets.items()):
+        for name, market in self._served_markets():
             spec = market.spec
             if market.alive(day):
                 state = "up"

@@ -121,6 +121,7 @@ class SiteServer(SimServer):
                 self.site_engines[spec.site] = ForumEngine(board)
         self.index = WorldIndex(config=source.config, markets=indexes, rates=source.rates,
                                 accounts=source.accounts)
+        self._served = set(indexes)
         if clock is not None:
             self.clock = clock
             clock.on_change(self._clock_changed)

@@ -16,6 +16,13 @@ observation (a listing may be edited), normalised with :func:`normalise_title` a
 :func:`parse_location`; ``vendors`` takes first/last seen over vendor profiles and listings, the
 latest non-empty PGP fingerprint and the latest profile's ship-from (else the most common
 ship-from of its listings).
+
+**Delivery.** ``delivery_method``/``delivery_area`` come from :func:`classify_delivery` on the
+latest title, with category and ship-from/to as delivery *fields*, and the market's default
+method from :data:`ADAPTER_DELIVERY_DEFAULTS` (keyed by the adapter that read the
+observations: Matanga is a dead-drop shop market). No adapter yet carries a district in its
+observations (the Matanga adapter keeps only ``GE``; the row's region and district flags are
+not in the records contract), so the area is what the title names, else none.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from dnmwatch.normalise.countries import parse_location
+from dnmwatch.normalise.delivery import classify_delivery
 from dnmwatch.normalise.lexicon import fold
 from dnmwatch.normalise.pipeline import Normalised, normalise_title
 
@@ -37,6 +45,10 @@ def fallback_listing_id(vendor_id: str | None, title: str) -> str:
     """The documented fallback identity: vendor pseudonym + normalised title."""
     key = f"{vendor_id or ''}\x1f{' '.join(fold(title).split())}"
     return "t:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+ADAPTER_DELIVERY_DEFAULTS: dict[str, str] = {"matanga": "dead_drop"}
+"""The delivery method a market states once for all its offers, by adapter name."""
 
 
 def location_code(text: str | None) -> str | None:
@@ -78,6 +90,7 @@ class ListingHistory:
     category: str | None = None
     ships_from: str | None = None
     ships_to: str | None = None
+    adapter: str | None = None
     normalised: Normalised | None = None
     _times: list[datetime] = field(default_factory=list)
 
@@ -138,7 +151,7 @@ def _tiers(text: str | None) -> tuple[Tier, ...]:
 
 LISTING_OBS_SQL = """
 SELECT market, listing_id, observed_at, title, vendor_id, price, currency, price_eur,
-       ships_from, ships_to, category, tiers
+       ships_from, ships_to, category, tiers, adapter
 FROM listing_observations
 ORDER BY market, listing_id, observed_at, source, source_offset NULLS FIRST, title
 """
@@ -148,7 +161,7 @@ def load_histories(conn: Any) -> dict[tuple[str, str], ListingHistory]:
     """Listing histories from ``listing_observations`` (fallback ids applied)."""
     out: dict[tuple[str, str], ListingHistory] = {}
     for (market, lid, at, title, vendor, price, cur, eur, sf, st, cat,
-         tiers) in conn.execute(LISTING_OBS_SQL).fetchall():
+         tiers, adapter) in conn.execute(LISTING_OBS_SQL).fetchall():
         lid = lid or fallback_listing_id(vendor, title or "")
         hist = out.get((market, lid))
         if hist is None:
@@ -159,6 +172,7 @@ def load_histories(conn: Any) -> dict[tuple[str, str], ListingHistory]:
         hist.category = cat or hist.category
         hist.ships_from = sf or hist.ships_from
         hist.ships_to = st or hist.ships_to
+        hist.adapter = adapter or hist.adapter
     for hist in out.values():
         hist.sightings.sort(key=lambda s: s.at)
         hist.normalised = normalise_title(hist.title, hist.category)
@@ -194,7 +208,16 @@ def listing_row(hist: ListingHistory) -> dict[str, Any]:
         "first_seen": hist.first_seen, "last_seen": hist.last_seen,
         "observations": len(hist.sightings),
         "last_price_eur": last.price_eur if last is not None else None,
+        **delivery_columns(hist),
     }
+
+
+def delivery_columns(hist: ListingHistory) -> dict[str, str | None]:
+    """``delivery_method`` and ``delivery_area`` of a listing (see the module docstring)."""
+    found = classify_delivery(
+        hist.title, fields=(hist.category, hist.ships_from, hist.ships_to),
+        default=ADAPTER_DELIVERY_DEFAULTS.get(hist.adapter or ""))
+    return {"delivery_method": found.method, "delivery_area": found.area}
 
 
 def _to_code(text: str | None) -> str | None:

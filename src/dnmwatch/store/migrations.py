@@ -264,6 +264,13 @@ ALTER TABLE feedback_observations ADD COLUMN item VARCHAR;
 ALTER TABLE feedback ADD COLUMN item VARCHAR;
 """
 
+# v5: how a listing reaches the buyer (normalise/delivery.py, docs/channels.md): the primary
+# method and, for local methods, the area; filled by `build` from title, fields and the market.
+_V5_LISTING_DELIVERY = """
+ALTER TABLE listings ADD COLUMN delivery_method VARCHAR;
+ALTER TABLE listings ADD COLUMN delivery_area VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contract tables of ARCHITECTURE.md", _V1_CONTRACT_TABLES),
     Migration(
@@ -271,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "consolidation and sales estimation (dnmwatch build)", _V3_CONSOLIDATION),
     Migration(4, "the option bought, as a feedback row shows it", _V4_FEEDBACK_ITEM),
+    Migration(5, "delivery method and area of each listing", _V5_LISTING_DELIVERY),
 )
 """Every migration, in order. The last version is the one this code reads and writes."""
 

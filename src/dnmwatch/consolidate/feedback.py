@@ -160,17 +160,20 @@ SELECT market, listing_id, vendor_id,
        coalesce(crawl_id, strftime(observed_at, '%Y-%m-%dT%H:%M:%S')), observed_at,
        rating, text, posted_shown, price, currency, source,
        coalesce(position, source_offset, 0), item, coalesce(source_offset, 0)
-FROM feedback_observations
+FROM feedback_observations {where}
 ORDER BY market, listing_id, vendor_id, observed_at, source, 14, 12
 """
 
 
-def load_sightings(conn: Any, counters: Counters,
-                   rejected: list[dict[str, Any]]) -> dict[tuple[str, str], list[Sighting]]:
-    """Sightings grouped by scope (market, listing or vendor); unreadable dates are rejected."""
+def load_sightings(conn: Any, counters: Counters, rejected: list[dict[str, Any]],
+                   market: str | None = None) -> dict[tuple[str, str], list[Sighting]]:
+    """Sightings grouped by scope (market, listing or vendor); unreadable dates are rejected.
+    ``market`` restricts them to one market (what an incremental build rebuilds)."""
+    where, params = ("", []) if market is None else ("WHERE market = ?", [market])
     groups: dict[tuple[str, str], list[Sighting]] = defaultdict(list)
     for (market, lid, vid, snap, at, rating, text, shown, price, cur, source,
-         pos, item, offset) in conn.execute(FEEDBACK_OBS_SQL).fetchall():
+         pos, item, offset) in conn.execute(FEEDBACK_OBS_SQL.format(where=where),
+                                              params).fetchall():
         counters.inc("feedback:sightings")
         interval = parse_posted(shown, at)
         if interval is None:

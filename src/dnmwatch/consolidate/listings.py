@@ -152,16 +152,25 @@ def _tiers(text: str | None) -> tuple[Tier, ...]:
 LISTING_OBS_SQL = """
 SELECT market, listing_id, observed_at, title, vendor_id, price, currency, price_eur,
        ships_from, ships_to, category, tiers, adapter
-FROM listing_observations
+FROM listing_observations {where}
 ORDER BY market, listing_id, observed_at, source, source_offset NULLS FIRST, title
 """
 
 
-def load_histories(conn: Any) -> dict[tuple[str, str], ListingHistory]:
+def market_scope(market: str | None) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause and its parameters restricting a raw table to one market (or none),
+    so that an incremental build reads only the markets whose inputs changed."""
+    return ("", []) if market is None else ("WHERE market = ?", [market])
+
+
+def load_histories(conn: Any, market: str | None = None) -> dict[tuple[str, str],
+                                                                   ListingHistory]:
     """Listing histories from ``listing_observations`` (fallback ids applied)."""
     out: dict[tuple[str, str], ListingHistory] = {}
+    where, params = market_scope(market)
     for (market, lid, at, title, vendor, price, cur, eur, sf, st, cat,
-         tiers, adapter) in conn.execute(LISTING_OBS_SQL).fetchall():
+         tiers, adapter) in conn.execute(LISTING_OBS_SQL.format(where=where),
+                                         params).fetchall():
         lid = lid or fallback_listing_id(vendor, title or "")
         hist = out.get((market, lid))
         if hist is None:
@@ -227,7 +236,7 @@ def _to_code(text: str | None) -> str | None:
 
 VENDOR_OBS_SQL = """
 SELECT market, vendor_id, observed_at, pgp_fingerprint, ships_from, other_markets
-FROM vendor_observations ORDER BY market, vendor_id, observed_at, source, source_offset
+FROM vendor_observations {where} ORDER BY market, vendor_id, observed_at, source, source_offset
 """
 
 
@@ -261,12 +270,13 @@ class VendorFacts:
         return common[0][0] if common else None
 
 
-def load_vendors(conn: Any,
-                 histories: dict[tuple[str, str], ListingHistory]) -> dict[tuple[str, str],
-                                                                          VendorFacts]:
+def load_vendors(conn: Any, histories: dict[tuple[str, str], ListingHistory],
+                 market: str | None = None) -> dict[tuple[str, str], VendorFacts]:
     """Vendor facts from profiles (``vendor_observations``) and from listings."""
     out: dict[tuple[str, str], VendorFacts] = {}
-    for market, vid, at, fpr, sf, claims in conn.execute(VENDOR_OBS_SQL).fetchall():
+    where, params = market_scope(market)
+    for market, vid, at, fpr, sf, claims in conn.execute(VENDOR_OBS_SQL.format(where=where),
+                                                         params).fetchall():
         facts = out.get((market, vid))
         if facts is None:
             facts = out[(market, vid)] = VendorFacts(market, vid, at, at)

@@ -9,16 +9,19 @@ build
    rates, crawls and pages, plus the build options and :data:`BUILD_VERSION`);
 2. does nothing when the fingerprint equals the last build's (``build_state``): running it twice
    changes nothing, not even a timestamp;
-3. otherwise recomputes every derived table from scratch, deterministically (sorted inputs,
-   hash-based ids), and replaces them in one transaction: readers see the old or the new
-   result, never half of each.
+3. otherwise recomputes, from scratch and deterministically (sorted inputs, hash-based ids),
+   the per-market rows of only the markets whose own fingerprint changed (their raw rows, or
+   the rates, options or version, which invalidate every market; see
+   :mod:`dnmwatch.estimate.build_parts`), then the cheap cross-market tables, and replaces them
+   in one transaction: readers see the old or the new result, never half of each. The result
+   is identical to a full rebuild (``force``), which stays available.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 from dnmwatch.consolidate.feedback import DATE_TOLERANCE, deduplicate, load_sightings
 from dnmwatch.consolidate.lifecycle import CLOSE_AFTER_FAILED, lifecycle_rows
 from dnmwatch.consolidate.listings import (
+    VendorFacts,
     listing_row,
     load_histories,
     load_vendors,
@@ -33,6 +37,7 @@ from dnmwatch.consolidate.listings import (
     vendor_row,
 )
 from dnmwatch.consolidate.vendors import link_vendors
+from dnmwatch.estimate.build_parts import facts_from_json, facts_to_json, market_fingerprints
 from dnmwatch.estimate.sales import (
     HOLDING_FACTOR,
     PURCHASE_LAG_DAYS,
@@ -40,16 +45,19 @@ from dnmwatch.estimate.sales import (
     SalesOptions,
     estimate_sales,
 )
+from dnmwatch.normalise.rates import RateTable
 from dnmwatch.normalise.rates_store import load_rate_table
 from dnmwatch.records import Counters
 from dnmwatch.store import Store
 
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 """Bumped whenever a rule changes, so that the next build recomputes everything."""
 INPUT_TABLES = ("listing_observations", "vendor_observations", "feedback_observations",
                 "rates", "crawls", "pages")
 DERIVED_TABLES = ("listings", "listing_prices", "vendors", "feedback", "sales",
                   "sales_exclusions", "vendor_links", "market_lifecycle")
+MARKET_DERIVED = ("listings", "listing_prices", "feedback", "sales", "sales_exclusions")
+"""Derived tables whose rows depend on one market only: rebuilt market by market."""
 STEPS = ("fingerprint", "listings", "vendors", "feedback", "vendor links", "sales",
          "lifecycle", "write")
 
@@ -115,7 +123,8 @@ def last_result(store: Store) -> BuildResult | None:
 
 def build(store: Store, options: BuildOptions | None = None, *, force: bool = False,
           progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Consolidate and estimate; a no-op when nothing changed since the last build."""
+    """Consolidate and estimate; a no-op when nothing changed since the last build, and a
+    rebuild of only the markets whose inputs changed otherwise (all of them with ``force``)."""
     opts = options or BuildOptions()
     step = progress or (lambda name: None)
     step("fingerprint")
@@ -123,62 +132,114 @@ def build(store: Store, options: BuildOptions | None = None, *, force: bool = Fa
     previous = last_result(store)
     if previous is not None and previous.fingerprint == fpr and not force:
         return previous
+    global_part = "\n".join([BUILD_VERSION, json.dumps(asdict(opts), sort_keys=True),
+                             f"rates:{table_checksum(store, 'rates')}"])
+    fingerprints = market_fingerprints(store, global_part)
+    stored = _market_state(store)
+    full = force or previous is None or _state(store, "build_version") != BUILD_VERSION
+    rebuild = sorted(m for m, f in fingerprints.items()
+                     if full or stored.get(m, {}).get("fingerprint") != f)
+    gone = sorted(set(stored) - set(fingerprints))
     conn = store.connection
-    counters = Counters()
-    step("listings")
-    histories = load_histories(conn)
-    step("vendors")
-    facts = load_vendors(conn, histories)
-    step("feedback")
+    rates = load_rate_table(conn)
+    tables: dict[str, list[dict[str, Any]]] = {t: [] for t in MARKET_DERIVED}
     rejected: list[dict[str, Any]] = []
-    clusters = deduplicate(load_sightings(conn, counters, rejected), counters,
+    facts: dict[tuple[str, str], VendorFacts] = {}
+    per_market: dict[str, dict[str, str]] = {}
+    for market in rebuild:
+        counters = Counters()
+        market_facts = _build_market(conn, market, opts, rates, counters, tables, rejected,
+                                     step)
+        facts.update(market_facts)
+        per_market[market] = {"fingerprint": fingerprints[market],
+                              "counters": json.dumps(counters.counts, sort_keys=True),
+                              "facts": facts_to_json(list(market_facts.values()))}
+    for market, state in stored.items():
+        if market not in per_market and market not in gone:
+            facts.update(facts_from_json(state["facts"]))
+    facts = dict(sorted(facts.items()))
+    step("vendor links")
+    links = link_vendors(facts)
+    actor_of = {(r["market"], r["vendor_id"]): str(r["actor_id"]) for r in links}
+    step("lifecycle")
+    lifecycle = lifecycle_rows(conn, facts, actor_of, opts.close_after_failed)
+    tables["vendors"] = [vendor_row(f, actor_of.get(k)) for k, f in facts.items()]
+    tables["vendor_links"] = links
+    tables["market_lifecycle"] = lifecycle
+    step("write")
+    counts: dict[str, int] = {}
+    for market in fingerprints:
+        state = per_market.get(market) or stored[market]
+        for key, n in json.loads(state["counters"]).items():
+            counts[key] = counts.get(key, 0) + int(n)
+    result = BuildResult(False, fpr, {}, dict(sorted(counts.items())))
+    _write(store, tables, rejected, None if full else rebuild + gone, per_market, gone,
+           result)
+    return result
+
+
+def _build_market(conn: Any, market: str, opts: BuildOptions, rates: RateTable,
+                  counters: Counters, tables: dict[str, list[dict[str, Any]]],
+                  rejected: list[dict[str, Any]],
+                  step: Callable[[str], None]) -> dict[tuple[str, str], VendorFacts]:
+    """One market's listings, feedback and sales (appended to ``tables``); its vendor facts."""
+    step("listings")
+    histories = load_histories(conn, market)
+    step("vendors")
+    facts = load_vendors(conn, histories, market)
+    step("feedback")
+    clusters = deduplicate(load_sightings(conn, counters, rejected, market), counters,
                            timedelta(seconds=opts.date_tolerance_s))
     for c in clusters:
         if c.vendor_id is None and c.first.listing_id is not None:
             hist = histories.get((c.first.market, c.first.listing_id))
             c.vendor_id = hist.vendor_id if hist is not None else None
-    step("vendor links")
-    links = link_vendors(facts)
-    actor_of = {(r["market"], r["vendor_id"]): str(r["actor_id"]) for r in links}
     step("sales")
-    rates = load_rate_table(conn)
     origins = {k: f.origin for k, f in facts.items()}
     sales = estimate_sales(clusters, histories, rates, origins,
                            SalesOptions(opts.feedback_probability, opts.holding_factor,
                                         opts.purchase_lag_days, opts.purchase_window_days))
     counters.merge(sales.counters)
-    step("lifecycle")
-    lifecycle = lifecycle_rows(conn, facts, actor_of, opts.close_after_failed)
-    tables: dict[str, list[dict[str, Any]]] = {
-        "listings": [listing_row(h) for _, h in sorted(histories.items())],
-        "listing_prices": [r for _, h in sorted(histories.items())
-                           for r in price_history_rows(h)],
-        "vendors": [vendor_row(f, actor_of.get(k)) for k, f in sorted(facts.items())],
-        "feedback": sorted((c.row() for c in clusters),
-                           key=lambda r: (r["market"], r["feedback_id"])),
-        "sales": sales.rows,
-        "sales_exclusions": sales.exclusions,
-        "vendor_links": links,
-        "market_lifecycle": lifecycle,
-    }
-    step("write")
-    result = BuildResult(False, fpr, {t: len(rows) for t, rows in tables.items()},
-                         dict(sorted(counters.counts.items())))
-    _write(store, tables, rejected, lifecycle, result)
-    return result
+    tables["listings"] += [listing_row(h) for _, h in sorted(histories.items())]
+    tables["listing_prices"] += [r for _, h in sorted(histories.items())
+                                 for r in price_history_rows(h)]
+    tables["feedback"] += sorted((c.row() for c in clusters),
+                                 key=lambda r: (r["market"], r["feedback_id"]))
+    tables["sales"] += sales.rows
+    tables["sales_exclusions"] += sales.exclusions
+    return facts
+
+
+def _market_state(store: Store) -> dict[str, dict[str, str]]:
+    """What the last build stored per market: fingerprint, counters and vendor facts."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in store.fetchall(
+            "SELECT key, value FROM build_state WHERE key LIKE 'market:%'"):
+        _, part, market = str(key).split(":", 2)
+        out.setdefault(market, {})[part] = str(value)
+    return {m: v for m, v in out.items() if {"fingerprint", "counters", "facts"} <= set(v)}
 
 
 def _write(store: Store, tables: dict[str, list[dict[str, Any]]],
-           rejected: list[dict[str, Any]], lifecycle: Iterable[dict[str, Any]],
+           rejected: list[dict[str, Any]], markets: list[str] | None,
+           per_market: dict[str, dict[str, str]], gone: list[str],
            result: BuildResult) -> None:
+    """Replace the rebuilt markets' rows (every row when ``markets`` is ``None``) and every
+    cross-market table, in one transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    summary = json.dumps({"rows": result.rows, "counters": result.counters}, sort_keys=True)
     with store.transaction():
+        scope = "" if markets is None else " AND market IN (SELECT unnest(?))"
+        params = [] if markets is None else [markets]
         for table in DERIVED_TABLES:
-            store.execute(f'DELETE FROM "{table}"')  # noqa: S608 - a fixed table name
+            if table in MARKET_DERIVED:
+                store.execute(f'DELETE FROM "{table}" WHERE TRUE{scope}', params)  # noqa: S608 - a fixed table name
+            else:
+                store.execute(f'DELETE FROM "{table}"')  # noqa: S608 - a fixed table name
             store.insert_rows(table, tables[table])
-        store.execute("DELETE FROM rejections WHERE stage = 'consolidate'")
+        store.execute(f"DELETE FROM rejections WHERE stage = 'consolidate'{scope}",  # noqa: S608 - fixed text
+                      params)
         store.insert_rows("rejections", rejected)
+        lifecycle = tables["market_lifecycle"]
         known = dict(store.fetchall("SELECT market, adapter FROM markets"))
         adapters = dict(store.fetchall(
             "SELECT market, min(adapter) FROM listing_observations GROUP BY market"))
@@ -187,6 +248,17 @@ def _write(store: Store, tables: dict[str, list[dict[str, Any]]],
              or adapters.get(r["market"]) or "unknown",
              "first_seen": r["first_seen"], "last_seen": r["last_seen"]}
             for r in lifecycle if r["first_seen"] is not None])
+        if markets is None:
+            store.execute("DELETE FROM build_state WHERE key LIKE 'market:%'")
+        for market in gone:
+            store.execute("DELETE FROM build_state WHERE key LIKE ?", [f"market:%:{market}"])
+        store.upsert("build_state", [
+            {"key": f"market:{part}:{market}", "value": value, "updated_at": now}
+            for market, state in sorted(per_market.items()) for part, value in state.items()])
+        result.rows.update({t: int(store.fetchall(f'SELECT count(*) FROM "{t}"')[0][0])  # noqa: S608 - a fixed table name
+                            for t in DERIVED_TABLES})
+        summary = json.dumps({"rows": result.rows, "counters": result.counters},
+                             sort_keys=True)
         store.upsert("build_state", [
             {"key": "input_fingerprint", "value": result.fingerprint, "updated_at": now},
             {"key": "summary", "value": summary, "updated_at": now},

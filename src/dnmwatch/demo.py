@@ -50,9 +50,14 @@ from dnmwatch.demo_pipeline import (
     timing_table,
 )
 from dnmwatch.settings import Settings, load_settings
-from dnmwatch.sim.cli import DaysOpt, ScaleOpt, SeedOpt, build_world
-from dnmwatch.sim.cli import _print_markets as print_markets
-from dnmwatch.sim.cli import _summary as print_truth
+from dnmwatch.sim.cli import (
+    DaysOpt,
+    ScaleOpt,
+    SeedOpt,
+    build_world,
+    print_markets,
+    print_truth,
+)
 from dnmwatch.sim.model import World
 from dnmwatch.sim.server import SimClock, SimServer
 from dnmwatch.store import Store

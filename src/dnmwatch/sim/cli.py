@@ -59,7 +59,7 @@ def build_world(seed: int, scale: str, days: int | None) -> World:
     return world
 
 
-def _summary(counts: dict[str, int], where: Path) -> None:
+def print_truth(counts: dict[str, int], where: Path) -> None:
     table = Table(title=f"ground truth in {where}")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -80,7 +80,7 @@ def generate(
     started = time.perf_counter()
     world = build_world(seed, scale, days)
     counts = write_truth(world, out_dir)
-    _summary(counts, out_dir)
+    print_truth(counts, out_dir)
     console.print(f"generated in {time.perf_counter() - started:.1f} s")
 
 
@@ -92,7 +92,7 @@ def _load_or_generate(truth: Path | None, seed: int, scale: str, days: int | Non
     return build_world(seed, scale, days)
 
 
-def _print_markets(world: World, urls: dict[str, str], day: int, control_url: str) -> None:
+def print_markets(world: World, urls: dict[str, str], day: int, control_url: str) -> None:
     table = Table(title=f"simulated markets on {world.config.day_date(day)} (day {day})")
     for col in ("market", "engine", "lifecycle", "url"):
         table.add_column(col)
@@ -219,7 +219,7 @@ def serve(
     chosen = _choose_markets(world, engine or [], market or [])
 
     def ready(server: SimServer) -> None:
-        _print_markets(world, server.urls, start_day, server.control_url)
+        print_markets(world, server.urls, start_day, server.control_url)
         out.print("serving; press Ctrl-C to stop")
 
     serve_forever(

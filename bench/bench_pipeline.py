@@ -203,7 +203,7 @@ def main() -> None:
         run_stage(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium"])
+    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
     parser.add_argument("--every", type=int, default=7, help="days between crawls")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--holdback", type=float, default=0.02,

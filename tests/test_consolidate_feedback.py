@@ -144,3 +144,16 @@ def test_ids_are_stable_when_later_crawls_add_sightings(store: Store) -> None:
     second, _ = _rows(store)
     assert [r["feedback_id"] for r in first] == [r["feedback_id"] for r in second]
     assert isinstance(second[0]["posted_at"], datetime)
+
+
+def test_a_copied_row_with_a_moved_capture_time_gets_its_own_id(store: Store) -> None:
+    """The same row stored twice with capture times a day apart (a copied or re-imported file)
+    agrees on everything the id hashes: both stay (one snapshot shows each feedback once) and
+    the later one gets a suffixed id instead of a duplicate key."""
+    row = feedback("m", "L1", 0, "Great stuff", "2 days ago")
+    moved = {**row, "observed_at": row["observed_at"] + timedelta(days=1)}
+    put(store, "feedback_observations", [row, moved])
+    rows, counters = _rows(store)
+    ids = [r["feedback_id"] for r in rows]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert ids[1] == ids[0] + "~1" and counters["feedback:id_collisions"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -70,3 +71,16 @@ def test_build_command_prints_rows_and_exclusions(tmp_path: Path) -> None:
     builds = [e for e in log.entries() if e["action"] == "build"]
     assert [e["details"]["skipped"] for e in builds] == [False, True]
     assert log.verify().ok
+
+
+def test_build_survives_a_copied_feedback_row_with_a_moved_capture_time(tmp_path: Path) -> None:
+    """Regression: such a copy used to fail every build (even ``--force``) with a duplicate
+    (market, feedback_id) key."""
+    with Store.open(tmp_path / "data") as store:
+        row = feedback("m", "L1", 0, "Great stuff", "2 days ago")
+        put(store, "listing_observations", [listing("m", "L1", 0)])
+        put(store, "feedback_observations",
+            [row, {**row, "observed_at": row["observed_at"] + timedelta(days=1)}])
+        build(store, force=True)
+        ids = [r[0] for r in store.fetchall("SELECT feedback_id FROM feedback ORDER BY 1")]
+    assert len(ids) == 2 and ids[1] == ids[0] + "~1"

@@ -79,6 +79,8 @@ class ListingObservation:
     tiers: tuple[QuantityTier, ...] = ()
     stock: int | None = None
     sold: int | None = None
+    delivery: str | None = None
+    """Delivery text shown apart from the title (method words, areas, districts), if any."""
     provenance: Provenance | None = None
     kind: Literal["listing"] = "listing"
 

@@ -25,6 +25,13 @@ real feedback, with these rules (docs/estimation.md repeats them):
 
 The feedback id is a hash of the cluster's first sighting (market, scope, snapshot, source,
 position, text), so it does not change when later crawls add sightings.
+
+6. **Colliding ids.** Two clusters can start from sightings that agree on everything the id
+   hashes: a snapshot that shows the same feedback row twice, or the same row stored twice with
+   different capture times (a copied file, a re-imported dump). They stay two feedback (rule 2)
+   and the later one, in the deterministic order, gets ``~1`` (``~2``...) after its id,
+   counted as ``feedback:id_collisions``; before this rule the build failed on the duplicate
+   key.
 """
 
 from __future__ import annotations
@@ -111,6 +118,8 @@ class Cluster:
     """Creation order within its scope (the deterministic tie-breaker)."""
     item: str | None = None
     """The option bought, as first shown (``None`` where the market does not show it)."""
+    collision: int = 0
+    """How many earlier clusters of the market had the same first-sighting key (rule 6)."""
 
     @classmethod
     def start(cls, s: Sighting, seq: int) -> Cluster:
@@ -140,7 +149,15 @@ class Cluster:
         f = self.first
         key = "\x1f".join([f.market, f.listing_id or "", f.vendor_id or "", f.snapshot,
                            f.source, str(f.offset), str(f.position), f.norm])
-        return "f_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        digest = "f_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        return digest if not self.collision else f"{digest}~{self.collision}"
+
+    @property
+    def identity(self) -> tuple[str, str, str, str, str, int, int, str]:
+        """What :attr:`feedback_id` hashes (rule 6 compares it, not the digest)."""
+        f = self.first
+        return (f.market, f.listing_id or "", f.vendor_id or "", f.snapshot, f.source,
+                f.offset, f.position, f.norm)
 
     def row(self) -> dict[str, Any]:
         f = self.first
@@ -252,9 +269,16 @@ def deduplicate(groups: dict[tuple[str, str], list[Sighting]], counters: Counter
                 tolerance: timedelta = DATE_TOLERANCE) -> list[Cluster]:
     """Every scope's clusters, in a deterministic order (market, scope, creation)."""
     out: list[Cluster] = []
+    seen: dict[tuple[str, str, str, str, str, int, int, str], int] = {}
     for key in sorted(groups):
         found = cluster_scope(groups[key], tolerance)
         counters.inc("feedback:unique", len(found))
+        for cluster in found:
+            ident = cluster.identity
+            cluster.collision = seen.get(ident, 0)
+            seen[ident] = cluster.collision + 1
+            if cluster.collision:
+                counters.inc("feedback:id_collisions")
         out.extend(found)
     counters.inc("feedback:merged_sightings",
                  counters["feedback:sightings"] - counters["feedback:rejected:date_unparsed"]

@@ -271,6 +271,15 @@ ALTER TABLE listings ADD COLUMN delivery_method VARCHAR;
 ALTER TABLE listings ADD COLUMN delivery_area VARCHAR;
 """
 
+# v6: beyond marketplaces (issue 11). ``delivery`` is the delivery text a source shows apart from
+# the title (Matanga's city and district flags, a channel offer's delivery line), read by
+# `build`; ``source_type`` says what kind of source a "market" is (marketplace, shop, forum,
+# channel), from its adapter, for the cross-channel indicators.
+_V6_BEYOND_MARKETPLACES = """
+ALTER TABLE listing_observations ADD COLUMN delivery VARCHAR;
+ALTER TABLE markets ADD COLUMN source_type VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contract tables of ARCHITECTURE.md", _V1_CONTRACT_TABLES),
     Migration(
@@ -279,6 +288,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "consolidation and sales estimation (dnmwatch build)", _V3_CONSOLIDATION),
     Migration(4, "the option bought, as a feedback row shows it", _V4_FEEDBACK_ITEM),
     Migration(5, "delivery method and area of each listing", _V5_LISTING_DELIVERY),
+    Migration(6, "delivery text of observations; source type of markets",
+              _V6_BEYOND_MARKETPLACES),
 )
 """Every migration, in order. The last version is the one this code reads and writes."""
 

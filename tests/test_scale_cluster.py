@@ -156,3 +156,38 @@ def test_cli_extract_joins_a_scheduler(inputs: tuple[Path, list[MarketRoute]], c
         sources = store.fetchall("SELECT DISTINCT source FROM pages ORDER BY 1")
     assert [s for (s,) in sources] == files
     assert not list(tmp_path.glob(".extract-*")), "the spool folder is removed"
+
+
+def test_cli_extract_workers_starts_a_local_cluster(inputs: tuple[Path, list[MarketRoute]],
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--workers 2`` with Dask installed runs on a local Dask cluster it starts and stops
+    (cluster_scope), and stores what a single-process run of the same files stores."""
+    import typer
+    from typer.testing import CliRunner
+
+    from dnmwatch.privacy.audit import AuditLog
+    from dnmwatch.privacy.keys import KeyStore
+    from dnmwatch.scale.cli import cluster_scope, register
+
+    with cluster_scope(None, 2) as runner:
+        assert runner is not None, "a local Dask cluster, not the process pool"
+    folder, _routes = inputs
+    files = [str(p) for p in sorted(folder.glob("bazaar-*.warc.gz"))]
+    monkeypatch.setenv("DNMWATCH_PRIVACY__KEY_FILE", str(tmp_path / "secret" / "key"))
+    KeyStore(tmp_path / "secret" / "key", tmp_path / "one",
+             AuditLog.for_data_dir(tmp_path / "one")).init()
+    snapshots = []
+    for name, extra in (("one", []), ("two", ["--workers", "2"])):
+        data = tmp_path / name
+        app = typer.Typer()
+        register(app)
+        app.command("noop")(lambda: None)
+        result = CliRunner().invoke(app, ["extract", *files, "--adapter", "sim-cards",
+                                          "--market", "bazaar", *extra, "--data-dir", str(data)])
+        assert result.exit_code == 0, result.output
+        with Store.open(data, read_only=True) as store:
+            rows = snapshot(store)
+        snapshots.append(rows)
+    assert snapshots[0]["listing_observations"], "the files hold listings"
+    assert snapshots[0] == snapshots[1]

@@ -27,10 +27,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 from dnmwatch.adapters.registry import AdapterRegistry
@@ -42,6 +40,7 @@ from dnmwatch.records import Counters
 from dnmwatch.sources.channel import is_channel_export
 from dnmwatch.sources.csvdata import CsvSource
 from dnmwatch.sources.mirror import list_mirror
+from dnmwatch.sources.pool import pool_results
 from dnmwatch.sources.rows import utc_naive
 from dnmwatch.sources.warc import is_warc
 from dnmwatch.sources.worker import Context, MarketRoute, Task, TaskResult, probe_id, run_task
@@ -193,22 +192,13 @@ def _merge_seen(into: dict[str, tuple[str, datetime, datetime]],
 # ---------------------------------------------------------------------------------- running
 
 def _results(tasks: Sequence[Task], ctx: Context, workers: int) -> Iterable[TaskResult]:
-    """Task results as they finish; in this process when there is no parallelism to gain.
-    Workers are started with ``spawn``: forking a process that holds a DuckDB connection and
-    its threads is unsafe."""
+    """Task results as they finish; in this process when there is no parallelism to gain,
+    else on a process pool that survives a dying worker (:mod:`dnmwatch.sources.pool`)."""
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield run_task(task, ctx)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending: set[Future[TaskResult]] = set()
-        queue = list(reversed(tasks))
-        while queue or pending:
-            while queue and len(pending) < workers * 2:
-                pending.add(pool.submit(run_task, queue.pop(), ctx))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+    yield from pool_results(tasks, ctx, workers)
 
 
 def extract(store: Store, tasks: Sequence[Task], *, key: Pseudonymizer | bytes,

@@ -165,3 +165,38 @@ def test_a_served_subset_still_shows_claims_on_other_markets() -> None:
                 page = response.read().decode()
             others = {m for m, _ in server.index.accounts[vendor.actor]} - {"silkway"}
             assert any(m.capitalize() in page for m in others)
+
+
+def test_every_command_help_is_reflowed_into_paragraphs() -> None:
+    """Docstrings' hard line breaks made ragged help; each paragraph is one line after
+    registration, for every command of every sub-app."""
+    import typer as typer_mod
+
+    from dnmwatch.cli import _register, app, reflow_help
+
+    _register()
+    seen = 0
+
+    def check(t: typer_mod.Typer) -> None:
+        nonlocal seen
+        for command in t.registered_commands:
+            if command.help:
+                seen += 1
+                assert all("\n" not in p for p in command.help.split("\n\n")), command.name
+        for group in t.registered_groups:
+            if group.typer_instance is not None:
+                check(group.typer_instance)
+
+    check(app)
+    assert seen >= 20
+    demo = typer_mod.Typer()
+
+    @demo.command()
+    def sample() -> None:
+        """First line
+        goes on.
+
+        Second   paragraph."""
+
+    reflow_help(demo)
+    assert demo.registered_commands[0].help == "First line goes on.\n\nSecond paragraph."

@@ -10,6 +10,11 @@ repriced between crawls moves a small market's total by several percent (measure
 (README, docs/estimation.md) and on the tiny world crawled every four days
 (``test_estimate_accuracy.py``).
 
+Beside the markets the demo serves one shop and one forum and imports one channel export
+(``dnmwatch.demo_sources``): they must reach the store (``markets``, listings, feedback), stay
+out of the market figures, have their own recall lines at their golden tests' floors, and show
+the displacement they were chosen for (accounts of the taken-down market linked to them).
+
 The browser check reuses the Chromium helpers of ``test_report_browser.py`` and is skipped
 with a reason when ``/usr/bin/chromium`` is absent.
 """
@@ -27,6 +32,8 @@ import pytest
 
 from dnmwatch.demo import run_demo
 from dnmwatch.demo_pipeline import EXPORT_LABEL, PipelineResult, market_revenue_errors
+from dnmwatch.demo_sources import DemoSources, floor_of
+from dnmwatch.privacy.keys import Pseudonymizer, read_key
 from dnmwatch.report.render import CSP
 from dnmwatch.store import Store
 from test_report_browser import CHROMIUM, chromium, console_lines
@@ -53,7 +60,8 @@ def test_the_store_has_sales_from_every_market(
         closed = dict(store.fetchall("SELECT market, end_kind FROM market_lifecycle "
                                      "WHERE status = 'closed'"))
         rates = store.fetchall("SELECT count(*) FROM rates")[0][0]
-    assert set(by_market) == MARKETS and min(by_market.values()) > 100
+    assert set(by_market) >= MARKETS and min(by_market[m] for m in MARKETS) > 100
+    assert set(by_market) - MARKETS <= {"forum-gidra"}  # forum reviews are sales too
     assert sum(by_market.values()) == result.build.rows["sales"]
     assert result.extract.failed == [] and result.extract.pages > 500
     assert rates == result.rates > 0
@@ -84,7 +92,7 @@ def test_accuracy_meets_the_floors_and_is_printed(
 def test_everything_is_located_and_timed(demo_run: tuple[Path, PipelineResult, str]) -> None:
     workdir, result, printed = demo_run
     flat = " ".join(printed.split())
-    for what in ("truth", "report", "export", "pseudonym key"):
+    for what in ("truth", "report", "export", "pseudonym key", "channel export"):
         assert what in flat
     for stage in ("generate", "crawl", "extract", "build", "accuracy", "report", "export"):
         assert re.search(rf"│ {stage} +│ +\d+\.\d │", printed), stage
@@ -142,3 +150,87 @@ def test_demo_report_renders_every_chart_in_chromium(
                           dom)
     assert len(rendered) == result.charts
     assert dom.count("<svg") >= result.charts
+
+
+# --- sources beyond the markets -----------------------------------------------------------------
+def _sources(result: PipelineResult) -> DemoSources:
+    assert result.sources is not None
+    return result.sources
+
+
+def test_shop_forum_and_channel_reach_the_store(
+        demo_run: tuple[Path, PipelineResult, str]) -> None:
+    workdir, result, _ = demo_run
+    src = _sources(result)
+    key = Pseudonymizer(read_key(workdir / "keys" / "pseudonym.key"))
+    shop, forum, channel = src.shop.site, src.forum.site, src.channel_market
+    assert (workdir / "channel" / "result.json") == src.channel_file and src.channel_file.is_file()
+    with Store.open(workdir / "data", read_only=True) as store:
+        adapters = dict(store.fetchall("SELECT market, adapter FROM markets"))
+        vendors = dict(store.fetchall(
+            "SELECT market, list(DISTINCT vendor_id) FROM listings GROUP BY 1"))
+        reviews = dict(store.fetchall("SELECT market, count(*) FROM feedback GROUP BY 1"))
+        finished = dict(store.fetchall("SELECT market, count(*) FROM crawls "
+                                       "WHERE status = 'finished' GROUP BY 1"))
+    assert {m: adapters[m] for m in (shop, forum, channel)} == {
+        shop: "sim-shop", forum: "sim-forum", channel: "telegram-channel"}
+    # The shop is one vendor, under its brand name: the handle is no source name in clear.
+    assert vendors[shop] == [key.vendor_id(src.shop.shop_name)]
+    assert src.shop.shop_name != src.shop.vendor and src.shop.vendor not in shop
+    assert len(vendors[forum]) >= 3 and len(vendors[channel]) == len(
+        {o.vendor_handle for o in src.channel.offers})
+    assert reviews[forum] > 50 and finished[shop] >= 1 and finished[forum] >= 5
+
+
+def test_sources_have_recall_lines_at_their_floors(
+        demo_run: tuple[Path, PipelineResult, str]) -> None:
+    _, result, printed = demo_run
+    src = _sources(result)
+    lines = {(r.source, r.what): r for r in result.accuracy.sources}
+    assert set(lines) == {(src.shop.site, "listings on crawl days"), (src.forum.site, "offers"),
+                          (src.forum.site, "reviews"), (src.channel_market, "offers")}
+    for r in lines.values():
+        assert r.expected >= 10 and r.recall >= floor_of(r), r
+        assert f"source {r.source} {r.what}: recall {r.recall:.4f} ({r.found}/{r.expected}" \
+            in " ".join(printed.split())
+    flat = " ".join(printed.split())
+    assert f"{src.forum.site} reviews recall" in flat and f"{src.channel_market} offers" in flat
+
+
+def test_displacement_from_the_taken_down_market_is_linked(
+        demo_run: tuple[Path, PipelineResult, str]) -> None:
+    """The shop's account and some channel sellers are linked to accounts of silkway (the
+    market taken down): the cross-channel displacement the sources were chosen to show."""
+    workdir, result, _ = demo_run
+    src = _sources(result)
+    assert src.closed_sellers
+    with Store.open(workdir / "data", read_only=True) as store:
+        links = store.fetchall("SELECT market, actor_id FROM vendor_links")
+    markets_of: dict[str, set[str]] = {}
+    for market, actor in links:
+        markets_of.setdefault(actor, set()).add(market)
+    on_silkway = [ms for ms in markets_of.values() if "silkway" in ms]
+    assert any(src.shop.site in ms for ms in on_silkway)
+    assert any(src.channel_market in ms for ms in on_silkway)
+    assert any(src.forum.site in ms for ms in on_silkway)
+
+
+def test_market_figures_leave_the_other_sources_out(
+        demo_run: tuple[Path, PipelineResult, str]) -> None:
+    """Unrestricted, the forum's reviews would count as duplicate feedback and its sales as a
+    market's revenue; ``measure`` keeps the world's markets only."""
+    from dnmwatch.demo_pipeline import measure
+    from dnmwatch.estimate.accuracy import evaluate
+    from dnmwatch.sim.truth import read_truth
+
+    workdir, result, _ = demo_run
+    world = read_truth(workdir / "truth")
+    key = Pseudonymizer(read_key(workdir / "keys" / "pseudonym.key"))
+    with Store.open(workdir / "data", read_only=True) as store:
+        restricted = measure(store, world, key)
+        everything = evaluate(store, world.tables, vendor_key=key.vendor_id)
+    assert restricted.feedback_rows == result.accuracy.feedback_rows
+    assert restricted.duplicates == result.accuracy.duplicates <= 0.005
+    assert everything.feedback_rows > restricted.feedback_rows
+    assert "forum-gidra" in {m for m, *_ in everything.revenue}
+    assert {m for m, *_ in restricted.revenue} == MARKETS

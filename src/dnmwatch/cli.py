@@ -8,6 +8,7 @@ status, never as a traceback.
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import typer
@@ -89,6 +90,25 @@ def _register() -> None:
     register_build(app)
     register_report(app)
     register_web(app)
+    reflow_help(app)
+
+
+def _reflow(text: str) -> str:
+    """Paragraphs of a docstring as one line each: the terminal re-wraps them (a docstring's
+    hard line breaks, kept by Rich, made ragged help text)."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def reflow_help(typer_app: typer.Typer) -> None:
+    """Re-flow the help of every command of ``typer_app`` and of its sub-apps."""
+    for command in typer_app.registered_commands:
+        doc = command.help or inspect.getdoc(command.callback)
+        if doc:
+            command.help = _reflow(doc)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            reflow_help(group.typer_instance)
 
 
 EXIT_CONFIG = 2

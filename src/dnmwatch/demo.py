@@ -4,14 +4,18 @@ This module is wiring, not a stage: it may import the simulator *and* the pipeli
 stage may do (ARCHITECTURE.md; ``sim`` stays an independent yardstick). Its stages:
 
 1. **generate** a world and write its ground truth (``WORKDIR/truth/``);
-2. **serve** its markets on loopback;
-3. **crawl** every market on a weekly schedule over the simulated period
+2. **serve** its markets on loopback, and beside them one single-vendor **shop** and one
+   **forum** on the same clock; write one messaging-**channel export**
+   (``WORKDIR/channel/result.json``). Which ones: :mod:`dnmwatch.demo_sources` (chosen so that
+   vendors of the market taken down turn up in them: cross-channel displacement);
+3. **crawl** every market and site on a weekly schedule over the simulated period
    (:func:`crawl_schedule`), moving the simulator's clock, into ``WORKDIR/data`` (WARC files,
    the ``crawls`` and ``markets`` tables). A market that is down on a crawl day (seizure banner,
    refused connections) gets a failed crawl, which later stages read as a takedown or an exit.
-4. **extract** the crawls' WARC files, **build** the estimates, measure their **accuracy**
-   against the truth, write the **report** (``WORKDIR/report.html``) and a disclosure-controlled
-   **export** (``WORKDIR/export/``): :func:`dnmwatch.demo_pipeline.run_pipeline`.
+4. **extract** the crawls' WARC files and the channel export, **build** the estimates, measure
+   their **accuracy** against the truth (the markets' figures, and each other source's recall),
+   write the **report** (``WORKDIR/report.html``) and a disclosure-controlled **export**
+   (``WORKDIR/export/``): :func:`dnmwatch.demo_pipeline.run_pipeline`.
 
 Every safeguard is on: the demo has its own pseudonymisation key, created through
 :class:`~dnmwatch.privacy.keys.KeyStore` at ``WORKDIR/keys/pseudonym.key`` (outside
@@ -49,6 +53,7 @@ from dnmwatch.demo_pipeline import (
     run_pipeline,
     timing_table,
 )
+from dnmwatch.demo_sources import prepare_sources, sources_table
 from dnmwatch.settings import Settings, load_settings
 from dnmwatch.sim.cli import (
     DaysOpt,
@@ -56,17 +61,19 @@ from dnmwatch.sim.cli import (
     SeedOpt,
     build_world,
     print_markets,
+    print_sites,
     print_truth,
 )
 from dnmwatch.sim.model import World
-from dnmwatch.sim.server import SimClock, SimServer
+from dnmwatch.sim.server import SimClock, SimServer, SiteServer
 from dnmwatch.store import Store
 
 console = Console(stderr=True)
 out = Console()
 
-ADAPTER_BY_ENGINE = {"table": "sim-table", "cards": "sim-cards", "minimal": "sim-minimal"}
-"""The built-in adapter that reads each simulator engine's pages."""
+ADAPTER_BY_ENGINE = {"table": "sim-table", "cards": "sim-cards", "minimal": "sim-minimal",
+                     "shop": "sim-shop", "forum": "sim-forum"}
+"""The built-in adapter that reads each simulator engine's pages (markets, then sites)."""
 CRAWL_EVERY_DAYS = 7
 _FAILURE_PREFIXES = ("error:", "http:", "truncated:", "gate:", "refused:", "stopped:", "failed:")
 
@@ -95,12 +102,14 @@ def ensure_demo_key(settings: Settings) -> str:
     return store.init()
 
 
-def demo_settings(server: SimServer, data_dir: Path, key_file: Path | None = None) -> Settings:
+def demo_settings(server: SimServer, data_dir: Path, key_file: Path | None = None,
+                  sites: SiteServer | None = None) -> Settings:
     """Crawl settings for the simulated markets: direct loopback, no delay, two workers.
 
     Built from defaults and explicit values only (no config file, no ``DNMWATCH_*``
     environment) so the demo runs the same everywhere. ``privacy.key_file`` is ``key_file``,
-    by default :func:`demo_key_file` (create it with :func:`ensure_demo_key`)."""
+    by default :func:`demo_key_file` (create it with :func:`ensure_demo_key`). The shops and
+    forums of ``sites`` are "markets" of the settings too, each with its site adapter."""
     overrides: dict[str, object] = {
         "allow_direct_loopback": True, "data_dir": str(data_dir),
         "crawl.concurrency": 2, "crawl.delay_s": 0, "crawl.jitter_s": 0,
@@ -108,10 +117,11 @@ def demo_settings(server: SimServer, data_dir: Path, key_file: Path | None = Non
         "crawl.timeout_s": 10,
     }
     overrides["privacy.key_file"] = str(key_file or demo_key_file(data_dir))
-    for name, base in server.urls.items():
-        overrides[f"markets.{name}.adapter"] = ADAPTER_BY_ENGINE[server.engine(name).name]
-        overrides[f"markets.{name}.hosts"] = [base.removeprefix("http://")]
-        overrides[f"markets.{name}.seeds"] = [base + "/"]
+    for served in (server, *([sites] if sites is not None else [])):
+        for name, base in served.urls.items():
+            overrides[f"markets.{name}.adapter"] = ADAPTER_BY_ENGINE[served.engine(name).name]
+            overrides[f"markets.{name}.hosts"] = [base.removeprefix("http://")]
+            overrides[f"markets.{name}.seeds"] = [base + "/"]
     return load_settings(None, env={}, overrides=overrides)
 
 
@@ -156,22 +166,31 @@ def _crawl_day(store: Store, settings: Settings, markets: list[str],
         return list(pool.map(lambda c: asyncio.run(c.run()), crawlers))
 
 
+def launch_days(world: World, server: SimServer, sites: SiteServer | None = None
+                ) -> dict[str, int]:
+    """The day each served market, then each site, opens (a shop: its account's join)."""
+    days = {s.name: s.launch_day for s in world.config.markets if s.name in server.urls}
+    if sites is not None:
+        days.update({name: sites.index.markets[name].spec.launch_day for name in sites.urls})
+    return days
+
+
 def crawl_schedule(world: World, server: SimServer, settings: Settings, days: Iterable[int],
-                   *, on_crawl: Callable[[int, CrawlResult], None] | None = None
-                   ) -> list[CrawlResult]:
-    """Crawl every launched market of ``world`` on each of ``days`` (moving ``server``'s
-    clock), record each crawl in the store under ``settings.data_dir``, return the results in
-    order. Markets that are down that day give failed crawls (``seized``, ``unreachable``); a
-    market not launched yet is not known to the researcher and is skipped. The markets of one
-    day are crawled side by side (one thread each); ``on_crawl(day, result)`` is told of each."""
+                   *, on_crawl: Callable[[int, CrawlResult], None] | None = None,
+                   sites: SiteServer | None = None) -> list[CrawlResult]:
+    """Crawl every launched market of ``world`` (and every opened site of ``sites``, which
+    shares ``server``'s clock) on each of ``days`` (moving ``server``'s clock), record each
+    crawl in the store under ``settings.data_dir``, return the results in order. Markets that
+    are down that day give failed crawls (``seized``, ``unreachable``); a market not launched
+    yet is not known to the researcher and is skipped. The markets of one day are crawled side
+    by side (one thread each); ``on_crawl(day, result)`` is told of each."""
     links = _link_sources(settings)
-    served = set(server.urls)
+    opens = launch_days(world, server, sites)
     results: list[CrawlResult] = []
     with Store.open(settings.data_dir) as store:
         for day in days:
             server.clock.set_day(day)
-            markets = [s.name for s in world.config.markets
-                       if s.launch_day <= day and s.name in served]
+            markets = [name for name, launch in opens.items() if launch <= day]
             if not markets:
                 continue
             for result in _crawl_day(store, settings, markets, links, sim_time(server.clock)):
@@ -203,8 +222,9 @@ def crawl_summary(results: list[CrawlResult]) -> Table:
 
 
 def _crawl_with_progress(world: World, server: SimServer, settings: Settings,
-                         days: list[int]) -> list[CrawlResult]:
-    total = sum(1 for d in days for s in world.config.markets if s.launch_day <= d)
+                         days: list[int], sites: SiteServer | None) -> list[CrawlResult]:
+    opens = launch_days(world, server, sites).values()
+    total = sum(1 for d in days for launch in opens if launch <= d)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[pages]:,} pages"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
@@ -216,7 +236,7 @@ def _crawl_with_progress(world: World, server: SimServer, settings: Settings,
             pages += result.pages_ok
             progress.update(task, advance=1, pages=pages, description=f"crawling day {day}")
 
-        return crawl_schedule(world, server, settings, days, on_crawl=tick)
+        return crawl_schedule(world, server, settings, days, on_crawl=tick, sites=sites)
 
 
 def _check_front_pages(urls: dict[str, str]) -> dict[str, int]:
@@ -267,12 +287,14 @@ def demo(
 ) -> None:
     """Run the whole tool on a simulated world, from crawling its markets to the report.
 
-    Generates a world (truth in WORKDIR/truth), serves its markets on loopback, crawls them
-    weekly, extracts the crawls, builds the estimates, prints their accuracy against the
-    truth, and writes WORKDIR/report.html and a disclosure-controlled export to WORKDIR/export.
-    The crawls go to WORKDIR/data (WARC files and the store). Afterwards the markets are served
-    on the last day on which all of them are up; move the clock through the control URL to see
-    a takedown, an exit scam and the migration that follows."""
+    Generates a world (truth in WORKDIR/truth), serves its markets on loopback with one
+    single-vendor shop and one forum beside them, writes one messaging-channel export
+    (WORKDIR/channel/result.json), crawls markets and sites weekly, extracts the crawls and the
+    export, builds the estimates, prints their accuracy against the truth, and writes
+    WORKDIR/report.html and a disclosure-controlled export to WORKDIR/export. The crawls go to
+    WORKDIR/data (WARC files and the store). Afterwards the markets are served on the last day
+    on which all of them are up; move the clock through the control URL to see a takedown, an
+    exit scam and the migration that follows (to the other markets, the shop, the forum)."""
     run_demo(workdir, seed, scale, days, keep_serving)
 
 
@@ -287,26 +309,34 @@ def run_demo(workdir: Path, seed: int = 1, scale: str = "small", days: int | Non
     truth_dir = workdir / "truth"
     world = build_world(seed, scale, days)
     print_truth(write_truth(world, truth_dir), truth_dir)
+    sources = prepare_sources(world, workdir)
+    out.print(sources_table(sources))
     timings["generate"] = time.perf_counter() - started
-    with SimServer(world, day=0) as server:
+    with SimServer(world, day=0) as server, \
+            SiteServer(world, sources.sites, clock=server.clock) as sites:
+        sources.attach(sites)
         t0 = time.perf_counter()
-        settings = demo_settings(server, workdir / "data")
+        settings = demo_settings(server, workdir / "data", sites=sites)
         key = ensure_demo_key(settings)
         out.print(f"demo key {key} at {settings.privacy.key_file}")
-        results = _crawl_with_progress(world, server, settings, weekly_days(world))
+        results = _crawl_with_progress(world, server, settings, weekly_days(world), sites)
         timings["crawl"] = time.perf_counter() - t0
         out.print(crawl_summary(results))
-        pipeline = run_pipeline(world, settings, workdir, console)
+        pipeline = run_pipeline(world, settings, workdir, console, sources=sources)
         timings.update(pipeline.timings)
         _print_pipeline(pipeline)
         day = all_markets_up(world)
         server.clock.set_day(day)
         print_markets(world, server.urls, day, server.control_url)
-        for market, status in _check_front_pages(server.urls).items():
+        print_sites(sites, day)
+        up = {name: url for name, url in {**server.urls, **sites.urls}.items()
+              if name in server.urls or sites.index.markets[name].alive(day)}
+        for market, status in _check_front_pages(up).items():
             out.print(f"  {market}: front page answered HTTP {status}")
         out.print(locations_table({
             "truth (Parquet)": truth_dir, "data (store, WARC, audit log)": settings.data_dir,
-            "pseudonym key": settings.privacy.key_file, "report": pipeline.report,
+            "pseudonym key": settings.privacy.key_file,
+            "channel export (Telegram JSON)": sources.channel_file, "report": pipeline.report,
             "export (CSV + datapackage.json)": pipeline.export}))
         out.print(timing_table(timings))
         out.print(f"demo ready in {time.perf_counter() - started:.1f} s; open {pipeline.report} "

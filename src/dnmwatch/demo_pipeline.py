@@ -43,6 +43,7 @@ from dnmwatch.sim.model import World
 from dnmwatch.store import Store
 
 if TYPE_CHECKING:
+    from dnmwatch.demo_sources import DemoSources
     from dnmwatch.estimate.accuracy import Accuracy
     from dnmwatch.estimate.build import BuildResult
     from dnmwatch.sources.extract import ExtractSummary
@@ -70,6 +71,8 @@ class PipelineResult:
     export_tables: int
     rates: int
     timings: dict[str, float] = field(default_factory=dict)
+    sources: DemoSources | None = None
+    """The shop, forum and channel export beside the markets (``None``: markets only)."""
 
 
 def stage_progress(console: Console) -> Progress:
@@ -100,15 +103,16 @@ def load_sim_rates(store: Store, world: World) -> int:
 
 
 def extract_crawls(store: Store, settings: Settings, key: Pseudonymizer, console: Console,
-                   workers: int | None = None) -> ExtractSummary:
-    """Every WARC file of the store into observations (``dnmwatch extract DATA/warc``), each
-    market read by the adapter its settings name, with a bar over the files."""
+                   workers: int | None = None, extra: tuple[Path, ...] = ()) -> ExtractSummary:
+    """Every WARC file of the store, and the files ``extra`` (a channel export), into
+    observations (``dnmwatch extract DATA/warc EXTRA...``), each market read by the adapter its
+    settings name, with a bar over the files."""
     from dnmwatch.adapters.registry import load_registry
     from dnmwatch.sources.extract import default_workers, extract, plan
     from dnmwatch.sources.worker import MarketRoute, TaskResult
 
     workers = workers or min(EXTRACT_WORKERS, default_workers())
-    tasks = plan([store.warc_dir], load_registry())
+    tasks = plan([store.warc_dir, *extra], load_registry())
     routes = [MarketRoute(name, m.adapter, tuple(m.hosts)) for name, m in
               settings.markets.items()]
     with stage_progress(console) as progress:
@@ -142,10 +146,13 @@ def build_with_progress(store: Store, console: Console) -> BuildResult:
     return result
 
 
-def measure(store: Store, world: World, key: Pseudonymizer) -> Accuracy:
+def measure(store: Store, world: World, key: Pseudonymizer,
+            sources: DemoSources | None = None) -> Accuracy:
     """The built store against the world's truth. A truth vendor handle is pseudonymised with
     the demo's key; a truth listing id becomes the id its market shows (the ``cards`` engine
-    shows an opaque item id instead of the database id)."""
+    shows an opaque item id instead of the database id). The market figures count the world's
+    markets only; each of ``sources`` (shop, forum, channel) gets its recall against its own
+    truth (:func:`dnmwatch.demo_sources.measure_sources`)."""
     from dnmwatch.estimate.accuracy import evaluate
     from dnmwatch.sim.server.index import opaque_id
 
@@ -154,7 +161,13 @@ def measure(store: Store, world: World, key: Pseudonymizer) -> Accuracy:
     def listing_key(market: str, listing_id: str) -> str:
         return opaque_id(market, listing_id) if market in opaque else listing_id
 
-    return evaluate(store, world.tables, vendor_key=key.vendor_id, listing_key=listing_key)
+    acc = evaluate(store, world.tables, vendor_key=key.vendor_id, listing_key=listing_key,
+                   markets=[s.name for s in world.config.markets])
+    if sources is not None:
+        from dnmwatch.demo_sources import measure_sources
+
+        acc.sources = measure_sources(store, world, key, sources)
+    return acc
 
 
 def _sha256(path: Path) -> str:
@@ -211,26 +224,31 @@ def write_export(store: Store, folder: Path, settings: Settings) -> int:
 
 
 def run_pipeline(world: World, settings: Settings, workdir: Path, console: Console,
-                 *, workers: int | None = None) -> PipelineResult:
-    """Extract the crawls in ``settings.data_dir``, build, measure, write ``WORKDIR/report.html``
-    and ``WORKDIR/export/``, in one writer session of the store."""
+                 *, workers: int | None = None, sources: DemoSources | None = None
+                 ) -> PipelineResult:
+    """Extract the crawls in ``settings.data_dir`` (and the channel export of ``sources``),
+    build, measure, write ``WORKDIR/report.html`` and ``WORKDIR/export/``, in one writer
+    session of the store."""
     timings: dict[str, float] = {}
     keys = KeyStore.for_settings(settings, actor="demo")
     report, export_dir = workdir / "report.html", workdir / "export"
     with Store.open(settings.data_dir) as store:
         with _timed(timings, "extract"):
-            summary = extract_crawls(store, settings, keys.load("extract"), console, workers)
+            extra = (sources.channel_file,) if sources is not None else ()
+            summary = extract_crawls(store, settings, keys.load("extract"), console, workers,
+                                     extra)
             rates = load_sim_rates(store, world)
         with _timed(timings, "build"):
             built = build_with_progress(store, console)
         with _timed(timings, "accuracy"):
-            acc = measure(store, world, keys.load("accuracy against the simulator's truth"))
+            acc = measure(store, world, keys.load("accuracy against the simulator's truth"),
+                          sources)
         with _timed(timings, "report"):
             charts, suppressed = write_report(store, report, settings, console)
         with _timed(timings, "export"):
             tables = write_export(store, export_dir, settings)
     return PipelineResult(summary, built, acc, report, charts, suppressed, export_dir, tables,
-                          rates, timings)
+                          rates, timings, sources)
 
 
 # ------------------------------------------------------------------------------ printing
@@ -278,6 +296,12 @@ def accuracy_table(acc: Accuracy) -> Table:
                   f">= {TARGETS['link_precision']}")
     table.add_row("vendor links recall", f"{acc.link_recall:.4f} ({acc.link_pairs[1]} pairs)",
                   f">= {TARGETS['link_recall']}")
+    if acc.sources:
+        from dnmwatch.demo_sources import floor_of
+
+        for r in acc.sources:
+            table.add_row(f"{r.source} {r.what} recall",
+                          f"{r.recall:.4f} ({r.found:,}/{r.expected:,})", f">= {floor_of(r)}")
     return table
 
 

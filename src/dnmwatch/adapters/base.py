@@ -71,6 +71,9 @@ class MarketAdapter:
     version: ClassVar[str] = "0"
     """Bumped whenever the output for some page changes, so records can be traced to it."""
     description: ClassVar[str] = ""
+    source_type: ClassVar[str] = "marketplace"
+    """What kind of source this is: ``marketplace``, ``shop``, ``forum`` or ``channel``
+    (``build`` copies it into ``markets.source_type`` for the cross-channel indicators)."""
     hosts: ClassVar[tuple[str, ...]] = ()
     """Host names (``host`` or ``host:port``) of the market; more can be given per instance."""
     max_body_bytes: ClassVar[int] = 8 * 1024 * 1024

@@ -38,6 +38,7 @@ _OWNED = ("parse_index", "parse_listing", "parse_feedback", "parse_vendor")
 class ShopAdapter(MarketAdapter):
     """Base class of single-vendor shop adapters (see the module docstring)."""
 
+    source_type = "shop"
     shop_name: ClassVar[str | None] = None
     """The shop's name when an adapter is written for one known shop."""
 

@@ -85,6 +85,7 @@ def _offer(line: str) -> tuple[str, float, str] | None:
 
 class SimForumAdapter(MarketAdapter):
     name = "sim-forum"
+    source_type = "forum"
     version = "1.0"
     description = "simulator engine 'forum' (market sub-forum: vendor threads, offers, reviews)"
 

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dnmwatch.adapters.registry import load_registry
 from dnmwatch.consolidate.feedback import DATE_TOLERANCE, deduplicate, load_sightings
 from dnmwatch.consolidate.lifecycle import CLOSE_AFTER_FAILED, lifecycle_rows
 from dnmwatch.consolidate.listings import (
@@ -37,6 +38,7 @@ from dnmwatch.consolidate.listings import (
     vendor_row,
 )
 from dnmwatch.consolidate.vendors import link_vendors
+from dnmwatch.errors import ConfigError
 from dnmwatch.estimate.build_parts import facts_from_json, facts_to_json, market_fingerprints
 from dnmwatch.estimate.sales import (
     HOLDING_FACTOR,
@@ -220,6 +222,28 @@ def _market_state(store: Store) -> dict[str, dict[str, str]]:
     return {m: v for m, v in out.items() if {"fingerprint", "counters", "facts"} <= set(v)}
 
 
+def source_types() -> dict[str, str]:
+    """Adapter name -> its ``source_type`` (marketplace, shop, forum, channel), for every
+    built-in adapter and installed plugin. A plugin that fails to load must not stop a build
+    that never runs it, so the built-in adapters alone answer then."""
+    try:
+        registry = load_registry()
+    except ConfigError:
+        registry = load_registry(plugins=False)
+    return {name: registry.get(name).source_type for name in registry.names()}
+
+
+def _fill_source_types(store: Store) -> None:
+    """``markets.source_type`` from each market's adapter; NULL for an adapter this install
+    does not know (an imported store, a removed plugin): unknown is not "marketplace"."""
+    kinds = sorted(source_types().items())
+    store.execute("UPDATE markets SET source_type = NULL")
+    store.execute(
+        "UPDATE markets SET source_type = k.kind FROM (SELECT unnest(?::VARCHAR[]) AS adapter, "
+        "unnest(?::VARCHAR[]) AS kind) AS k WHERE markets.adapter = k.adapter",
+        [[a for a, _ in kinds], [k for _, k in kinds]])
+
+
 def _write(store: Store, tables: dict[str, list[dict[str, Any]]],
            rejected: list[dict[str, Any]], markets: list[str] | None,
            per_market: dict[str, dict[str, str]], gone: list[str],
@@ -248,6 +272,7 @@ def _write(store: Store, tables: dict[str, list[dict[str, Any]]],
              or adapters.get(r["market"]) or "unknown",
              "first_seen": r["first_seen"], "last_seen": r["last_seen"]}
             for r in lifecycle if r["first_seen"] is not None])
+        _fill_source_types(store)
         if markets is None:
             store.execute("DELETE FROM build_state WHERE key LIKE 'market:%'")
         for market in gone:

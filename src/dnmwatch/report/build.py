@@ -14,9 +14,11 @@ from typing import Any
 from dnmwatch import __version__
 from dnmwatch.estimate import indicators as ind
 from dnmwatch.privacy.disclosure import Rules
-from dnmwatch.report import blocks, charts, disclosed
+from dnmwatch.report import blocks, charts, disclosed, sections_channels
 from dnmwatch.report import tables as t
 from dnmwatch.report.provenance import provenance_tables
+from dnmwatch.report.section import Chart, Section
+from dnmwatch.report.section import chart as _chart
 from dnmwatch.store import Store
 
 
@@ -27,26 +29,12 @@ class ReportOptions:
     scope: ind.Scope = ind.EVERYTHING
     event_day: date | None = None
     window_days: int = 30
+    displacement_days: int = 90
+    """Window before and after a closure for where vendors and products moved (issue 11)."""
     rules: Rules = field(default_factory=Rules)
     title: str = "dnmwatch: darknet drug market indicators"
     generated_at: datetime | None = None
     """Fixed in tests for byte-identical output; defaults to now (UTC)."""
-
-
-@dataclass(slots=True)
-class Chart:
-    key: str
-    spec: dict[str, Any] | None
-    empty: str
-
-
-@dataclass(slots=True)
-class Section:
-    key: str
-    title: str
-    intro: str
-    charts: list[Chart] = field(default_factory=list)
-    tables: list[t.Table] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -73,10 +61,6 @@ def _scope_text(scope: ind.Scope) -> str:
     days = f"{scope.date_from or 'first day'} to {scope.date_to or 'last day'}"
     markets = ", ".join(scope.markets) if scope.markets else "all markets"
     return f"{days}; {markets}"
-
-
-def _chart(key: str, spec: dict[str, Any] | None) -> Chart:
-    return Chart(key, spec, "No published data for this chart in the selected scope.")
 
 
 def build_content(store: Store, options: ReportOptions | None = None) -> ReportContent:
@@ -165,6 +149,8 @@ def _sections(store: Store, o: ReportOptions) -> list[Section]:
         _vendors(store, o),
         _markets(store, o, mkt_month),
         _events(store, o),
+        sections_channels.delivery_section(store, o),
+        sections_channels.displacement_section(store, o),
     ]
     return out
 

@@ -292,3 +292,61 @@ def event_ratios(rows: Sequence[dict[str, Any]]) -> Spec | None:
         }
     )
     return spec
+
+
+TOP_COUNTRIES = 12
+
+
+def _method_shares(title: str, values: list[dict[str, Any]], y: str, y_title: str) -> Spec:
+    """Horizontal bars of listings per ``y`` split by delivery method, as shares (100 %)."""
+    spec = base_spec(title, values)
+    spec["height"] = max(HEIGHT // 2, 24 * len({v[y] for v in values}))
+    spec["mark"] = {"type": "bar"}
+    spec["encoding"] = {
+        "y": {"field": y, "type": "nominal", "title": y_title, "sort": None},
+        "x": {
+            "field": "listings",
+            "type": "quantitative",
+            "stack": "normalize",
+            "title": "share of listings",
+            "axis": {"format": "%"},
+        },
+        "color": {"field": "method", "type": "nominal", "title": "delivery"},
+        "tooltip": [{"field": y}, {"field": "method"}, {"field": "listings"}],
+    }
+    return spec
+
+
+def delivery_by_market(rows: Sequence[dict[str, Any]]) -> Spec | None:
+    """Share of each delivery method in the listings of each market (entity counts)."""
+    values = [
+        {"market": r["market"], "method": r["delivery_method"], "listings": r["listings"]}
+        for r in rows
+        if r["listings"]
+    ]
+    if not values:
+        return None
+    return _method_shares("Listings by delivery method and market", values, "market", "market")
+
+
+def delivery_by_country(rows: Sequence[dict[str, Any]]) -> Spec | None:
+    """Share of each delivery method in the listings shipping from each country (the
+    countries with most listings; the rest are left out, said in the title)."""
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        totals[r["ships_from"]] += r["listings"] or 0
+    top = sorted((c for c in totals if totals[c]), key=lambda c: (-totals[c], c))
+    keep = set(top[:TOP_COUNTRIES])
+    values = [
+        {"ships_from": r["ships_from"], "method": r["delivery_method"], "listings": r["listings"]}
+        for r in rows
+        if r["ships_from"] in keep and r["listings"]
+    ]
+    if not values:
+        return None
+    order = {c: i for i, c in enumerate(top)}
+    values.sort(key=lambda v: (order[v["ships_from"]], v["method"]))
+    title = "Listings by delivery method and ships-from country"
+    if len(top) > TOP_COUNTRIES:
+        title += f" (top {TOP_COUNTRIES} countries)"
+    return _method_shares(title, values, "ships_from", "ships from")

@@ -25,6 +25,7 @@ Like the rest of ``sim``, it imports nothing from the pipeline.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,8 +174,12 @@ def _stamp(msg_id: int, when: datetime, sender: str, sender_id: str, text: Any) 
 
 def generate_channel(world: World, *, seed: int | None = None, name: str = "Grey Bazaar Chat",
                      sellers: int = 8, offers_per_seller: int = 4, days: int | None = None,
-                     chatter: int = 60) -> ChannelExport:
-    """A channel export over the first ``days`` of ``world`` (default: all of it)."""
+                     chatter: int = 60, handles: Sequence[str] = ()) -> ChannelExport:
+    """A channel export over the first ``days`` of ``world`` (default: all of it).
+
+    The sellers are ``handles`` (vendor handles of the world; one without a drug listing is
+    skipped), then vendors drawn at random up to ``sellers`` in all: a study of displacement
+    chooses, say, the vendors of a market that closed, to see them turn up in the channel."""
     rng = stream(world.config.seed if seed is None else seed, "channels")
     start = datetime.combine(world.config.start, datetime.min.time(), tzinfo=UTC)
     span = days or world.config.days
@@ -185,8 +190,10 @@ def generate_channel(world: World, *, seed: int | None = None, name: str = "Grey
     by_vendor: dict[str, list[dict[str, Any]]] = {}
     for row in listings:
         by_vendor.setdefault(row["vendor_handle"], []).append(row)
-    handles = sorted(by_vendor)
-    chosen = [handles[int(i)] for i in rng.permutation(len(handles))[:sellers]]
+    pool = sorted(by_vendor)
+    drawn = [pool[int(i)] for i in rng.permutation(len(pool))]
+    first = [h for h in dict.fromkeys(handles) if h in by_vendor]
+    chosen = (first + [h for h in drawn if h not in first])[:max(sellers, len(first))]
     events: list[tuple[datetime, str, Any, list[ChannelOffer] | None]] = []
     # (time, sender handle or "", text, truth offer for the first post)
     sellers_by_handle: dict[str, _Seller] = {}

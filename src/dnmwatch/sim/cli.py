@@ -19,7 +19,7 @@ from rich.table import Table
 
 from dnmwatch.errors import SimulationError
 from dnmwatch.sim.model import SCALES, Scale, World, preset
-from dnmwatch.sim.server import FaultPlan, SimServer
+from dnmwatch.sim.server import FaultPlan, ForumSpec, ShopSpec, SimServer, SiteServer, SiteSpec
 
 console = Console(stderr=True)
 out = Console()
@@ -166,6 +166,46 @@ def _choose_markets(world: World, engines: list[str], markets: list[str]) -> lis
     ] + sorted(set(markets) - {spec.name for spec in world.config.markets})
 
 
+def site_specs(world: World, shops: list[str], forums: list[str]) -> list[SiteSpec]:
+    """``--shop MARKET:VENDOR`` and ``--forum MARKET`` into site specs (a forum is named
+    ``forum-<market>``), every problem in one message."""
+    markets = {spec.name for spec in world.config.markets}
+    accounts = {(r["market"], r["vendor_handle"]) for r in world.table("vendors").to_pylist()}
+    specs: list[SiteSpec] = []
+    problems: list[str] = []
+    for item in shops:
+        market, sep, vendor = item.partition(":")
+        if not sep or not vendor:
+            problems.append(f"--shop {item!r}: expected MARKET:VENDOR")
+        elif (market, vendor) not in accounts:
+            problems.append(f"--shop {item!r}: no vendor {vendor!r} on market {market!r}")
+        else:
+            specs.append(ShopSpec(market, vendor))
+    for market in forums:
+        if market not in markets:
+            problems.append(f"--forum {market!r}: no market {market!r}; markets: "
+                            + ", ".join(sorted(markets)))
+        else:
+            specs.append(ForumSpec(market, name=f"forum-{market}", seed=world.config.seed))
+    names = [spec.site for spec in specs]
+    problems += [f"two sites named {n!r}" for n in sorted({n for n in names if names.count(n) > 1})]
+    if problems:
+        raise SimulationError("; ".join(problems))
+    return specs
+
+
+def print_sites(sites: SiteServer, day: int) -> None:
+    """The shops and forums beside the markets, one line each (kind, when up, state, URL)."""
+    out.print(f"sites beside the markets (same clock), on day {day}:")
+    for name, url in sites.urls.items():
+        market = sites.index.markets[name]
+        spec = market.spec
+        end = f"closes on day {spec.end_day}" if spec.end_day is not None else "stays up"
+        state = "up" if market.alive(day) else "refused"
+        out.print(f"  {name} ({sites.engine(name).name}, day {spec.launch_day} -> {end}, "
+                  f"{state} now): {url}", soft_wrap=True, markup=False, highlight=False)
+
+
 def serve(
     truth: Annotated[
         Path | None, typer.Option("--truth", help="Serve a world written by `sim generate`.")
@@ -204,8 +244,21 @@ def serve(
     market: Annotated[
         list[str] | None, typer.Option("--market", help="Serve only this market (repeatable).")
     ] = None,
+    shop: Annotated[
+        list[str] | None,
+        typer.Option("--shop", help="MARKET:VENDOR: also serve the single-vendor shop of that "
+                     "account (repeatable)."),
+    ] = None,
+    forum: Annotated[
+        list[str] | None,
+        typer.Option("--forum", help="MARKET: also serve a forum advertising that market's "
+                     "vendors (repeatable)."),
+    ] = None,
 ) -> None:
-    """Serve the simulated markets on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
+    """Serve the simulated markets on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
+
+    With --shop and --forum, shops and forums are served beside them on the same clock (the
+    markets' control URL moves both); their ports follow the markets' and control's."""
     from dnmwatch.sim.server import GatePlan, ServerOptions, serve_forever
 
     options = ServerOptions(
@@ -217,14 +270,26 @@ def serve(
     world = _load_or_generate(truth, seed, scale, days)
     start_day = world.config.days - 1 if day is None else day
     chosen = _choose_markets(world, engine or [], market or [])
+    specs = site_specs(world, shop or [], forum or [])
+    sites: list[SiteServer] = []
 
     def ready(server: SimServer) -> None:
         print_markets(world, server.urls, start_day, server.control_url)
+        if specs:
+            first = port + len(server.urls) + 1 if port else 0
+            sites.append(SiteServer(world, specs, options=options, base_port=first,
+                                    clock=server.clock).start())
+            print_sites(sites[0], start_day)
         out.print("serving; press Ctrl-C to stop")
 
-    serve_forever(
-        world, day=start_day, options=options, base_port=port, on_ready=ready, markets=chosen
-    )
+    try:
+        serve_forever(
+            world, day=start_day, options=options, base_port=port, on_ready=ready,
+            markets=chosen
+        )
+    finally:
+        for site_server in sites:
+            site_server.stop()
     out.print("stopped")
 
 

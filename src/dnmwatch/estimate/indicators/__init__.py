@@ -13,8 +13,21 @@ from dnmwatch.estimate.indicators.coverage import (
     coverage_sentence,
     coverage_summary,
 )
+from dnmwatch.estimate.indicators.delivery import (
+    DELIVERY_DIMENSIONS,
+    delivery_areas,
+    delivery_contributions,
+    delivery_methods,
+)
+from dnmwatch.estimate.indicators.displacement import (
+    SOURCE_TYPES,
+    displacement,
+    product_shift,
+    product_shift_contributions,
+)
 from dnmwatch.estimate.indicators.events import (
     bootstrap_ratio_ci,
+    closed_markets,
     event_contributions,
     event_impact,
     event_windows,
@@ -45,17 +58,24 @@ from dnmwatch.estimate.indicators.scope import (
 from dnmwatch.estimate.indicators.vendors import vendor_activity, vendor_concentration
 
 __all__ = [
+    "DELIVERY_DIMENSIONS",
     "DIMENSIONS",
     "EU_MEMBERS",
     "EVERYTHING",
     "LOWER_BOUND_NOTE",
+    "SOURCE_TYPES",
     "WHOLESALE_USD",
     "Scope",
     "bootstrap_ratio_ci",
     "category_shares",
+    "closed_markets",
     "coverage",
     "coverage_sentence",
     "coverage_summary",
+    "delivery_areas",
+    "delivery_contributions",
+    "delivery_methods",
+    "displacement",
     "event_contributions",
     "event_impact",
     "event_windows",
@@ -64,6 +84,8 @@ __all__ = [
     "market_shares",
     "origin_split",
     "poisson_ratio_ci",
+    "product_shift",
+    "product_shift_contributions",
     "quantity_bands",
     "sales_contributions",
     "sales_totals",

@@ -101,11 +101,23 @@ SELECT (SELECT count(*) FROM at_close) AS vendors_at_close,
 """
 
 
-def market_closures(store: Store, scope: Scope = EVERYTHING, window_days: int = 30) -> pa.Table:
-    """Per closed market: survivors' sales and vendors before/after, and vendors displaced."""
+def closed_markets(
+    store: Store, scope: Scope = EVERYTHING, window_days: int = 30
+) -> list[dict[str, Any]]:
+    """Closed markets in scope as ``{market, closed_day, kind}``, by closing day: from
+    ``market_lifecycle``, else markets silent for more than ``window_days`` before the store's
+    last observation (see the module docstring)."""
     if window_days < 1:
         raise ValueError("window_days must be >= 1")
-    closed = query(store, _CLOSED_SQL, scope.params(window=window_days)).to_pylist()
+    rows: list[dict[str, Any]] = query(
+        store, _CLOSED_SQL, scope.params(window=window_days)
+    ).to_pylist()
+    return rows
+
+
+def market_closures(store: Store, scope: Scope = EVERYTHING, window_days: int = 30) -> pa.Table:
+    """Per closed market: survivors' sales and vendors before/after, and vendors displaced."""
+    closed = closed_markets(store, scope, window_days)
     rows: list[dict[str, Any]] = []
     for c in closed:
         params = scope.params(t=c["closed_day"], closed=c["market"], window=window_days)

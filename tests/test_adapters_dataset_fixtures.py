@@ -69,7 +69,7 @@ def flat(record: Record) -> dict[str, Any]:
 def listing(row: int, at: datetime, **fields: Any) -> dict[str, Any]:
     base = {"row": row, "at": at, "kind": "listing", "vendor_id": None, "price": None,
             "currency": None, "ships_from": None, "ships_to": None, "category": None,
-            "tiers": (), "stock": None, "sold": None}
+            "tiers": (), "stock": None, "sold": None, "delivery": None}
     return {**base, **fields}
 
 
@@ -127,18 +127,23 @@ MARCH_1 = day(2020, 3, 1, 2, 56, 54)
 MATANGA = [
     listing(1, MARCH_1, listing_id="0a1b2c3d4e-00a6f98c", title="0,5гр. Придуманный товар",
             price=109.0, currency="USD", ships_from="GE", ships_to="GE",
-            tiers=(QuantityTier("0.5 гр", 109.0, "USD"),), stock=1),
+            tiers=(QuantityTier("0.5 гр", 109.0, "USD"),), stock=1,
+            delivery="dead drop: Tbilisi"),
     listing(2, MARCH_1, listing_id="0a1b2c3d4e-ed494e8f", title="1гр. Придуманный товар",
             price=200.0, currency="USD", ships_from="GE", ships_to="GE",
-            tiers=(QuantityTier("1 гр", 200.0, "USD"),), stock=3),
+            tiers=(QuantityTier("1 гр", 200.0, "USD"),), stock=3,
+            delivery="dead drop: Tbilisi — Saburtalo"),
     listing(3, MARCH_1, listing_id="9f8e7d6c5b-81717b96", title="Шишки придуманные",
             price=150.0, currency="EUR", ships_from="GE", ships_to="GE",
-            tiers=(QuantityTier("2 гр", 150.0, "EUR"),), stock=0),
+            tiers=(QuantityTier("2 гр", 150.0, "EUR"),), stock=0,
+            delivery="dead drop: Batumi\npre-order: yes"),
     listing(4, MARCH_1, listing_id="1234abcd00-bc535a9d", title="Только биткоин",
             price=0.035, currency="BTC", ships_from="GE", ships_to="GE",
-            tiers=(QuantityTier("5 шт", 0.035, "BTC"),), stock=2),
+            tiers=(QuantityTier("5 шт", 0.035, "BTC"),), stock=2,
+            delivery="dead drop: Kutaisi"),
     listing(5, MARCH_1, listing_id="ffff000011-cf000fc4", title="Без цены", ships_from="GE",
-            ships_to="GE", tiers=(QuantityTier("1 гр", None, None),), stock=0),
+            ships_to="GE", tiers=(QuantityTier("1 гр", None, None),), stock=0,
+            delivery="dead drop: Batumi"),
     rejection(6, None, "missing_field", "row without a time_stamp"),  # no date in the name
 ]
 EXPECTED = {"agora": AGORA, "alphabay": ALPHABAY, "matanga": MATANGA}

@@ -127,6 +127,24 @@ def test_delivery_areas_top_per_market(store: Store) -> None:
     assert note["indicator"] == "delivery_areas" and note["bound"] == ind.LOWER_BOUND_NOTE
 
 
+def test_an_offer_in_several_districts_counts_in_each(tmp_path: Path) -> None:
+    """Matanga's areas list the districts of one city (``Tbilisi: Saburtalo, Vake``): each
+    district is an area of its own, so Vake's count holds every offer picked up there."""
+    from _channels_store import _listing
+
+    path = build_channels_store(tmp_path)
+    with Store.open(path) as s:
+        s.insert_rows("listings", [
+            _listing("matanga", f"M{n}", None, "cocaine", "stimulants", date(2020, 3, 1),
+                     date(2020, 3, 9), "dead_drop", area, ships_from="GE")  # type: ignore[arg-type]
+            for n, area in enumerate(("Tbilisi: Saburtalo, Vake", "Tbilisi: Vake", "Batumi"))])
+    with Store.open(path, read_only=True) as s:
+        got = [r for r in pick(ind.delivery_areas(s), "market", "area", "listings")
+               if r[0] == "matanga"]
+    assert sorted(got) == [("matanga", "Batumi", 1), ("matanga", "Tbilisi: Saburtalo", 1),
+                           ("matanga", "Tbilisi: Vake", 2)]
+
+
 # ----------------------------------------------------------------------------- displacement
 
 def test_displacement_of_a_closed_marketplace(store: Store) -> None:

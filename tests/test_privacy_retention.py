@@ -27,8 +27,10 @@ def _populate(store: Store) -> None:
     store.insert_rows(
         "listing_observations",
         [
-            {"market": "m", "listing_id": "1", "observed_at": old, "title": "old", "source": "w"},
-            {"market": "m", "listing_id": "1", "observed_at": new, "title": "new", "source": "w"},
+            {"market": "m", "listing_id": "1", "observed_at": old, "title": "old", "source": "w",
+             "delivery": "Закладки: Ваке"},
+            {"market": "m", "listing_id": "1", "observed_at": new, "title": "new", "source": "w",
+             "delivery": "dead drops in Kreuzberg"},
         ],
     )
     store.insert_rows("listings", [{"market": "m", "listing_id": "1", "title": "MDMA 1g"}])
@@ -48,7 +50,8 @@ def test_plan_is_a_dry_run(tmp_path: Path) -> None:
             store.connection, store.warc_dir, warc_days=180, text_days=365, now=NOW
         )
         assert [f.path.name for f in todo.files] == ["old.warc.gz"]
-        assert todo.text == {"feedback.text": 1, "listing_observations.title": 1}
+        assert todo.text == {"feedback.text": 1, "listing_observations.title": 1,
+                             "listing_observations.delivery": 1}
         assert todo.bytes == 100
         assert (store.warc_dir / "m" / "old.warc.gz").exists()
         assert store.fetchall("SELECT count(*) FROM feedback WHERE text IS NOT NULL")[0][0] == 2
@@ -73,6 +76,8 @@ def test_apply_purges_raw_data_and_keeps_derived_tables(tmp_path: Path) -> None:
             store.fetchall("SELECT title FROM listing_observations"), key=lambda r: str(r[0])
         )
         assert titles == [(None,), ("new",)]
+        delivery = store.fetchall("SELECT delivery FROM listing_observations ORDER BY 1")
+        assert delivery == [("dead drops in Kreuzberg",), (None,)]
         assert store.fetchall("SELECT title FROM listings") == [("MDMA 1g",)]
         assert store.fetchall("SELECT count(*) FROM sales") == [(1,)]
         again = retention.plan(

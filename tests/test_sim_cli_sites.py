@@ -61,7 +61,10 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_sim_serve_serves_a_shop_and_a_forum_on_the_markets_clock(world: World) -> None:
-    shop = choose_shop(world)  # a gidra account that joined after silkway's takedown
+    # A gidra account that joined after silkway's takedown; `sim serve --shop` names the shop
+    # after the account (the demo gives it a brand name instead).
+    chosen = choose_shop(world)
+    shop = ShopSpec(chosen.market, chosen.vendor)
     join = next(v["join_day"] for v in world.table("vendors").to_pylist()
                 if (v["market"], v["vendor_handle"]) == (shop.market, shop.vendor))
     opens = (join - world.config.start).days

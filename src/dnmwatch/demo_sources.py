@@ -6,7 +6,8 @@ each other kind, chosen from the world so that **displacement** is visible in th
 
 * the **shop** (:func:`choose_shop`) is the storefront of an actor that sold on a market that
   was taken down and moved to a market that survives: it opens with that account, after the
-  takedown, under the same handle and PGP key, so the build can link it to the closed market;
+  takedown, under a brand name and the account's PGP key, so the build can link it to the
+  closed market by the key while no handle becomes a source name;
 * the **forum** (:func:`choose_forum`) advertises the vendors of a surviving market, where the
   migrants went, and carries their buyers' reviews; it is up for the whole run;
 * the **channel export** (:func:`write_channel`) is a seller group whose sellers include the
@@ -51,9 +52,14 @@ CHANNEL_NAME = "greybazaar"
 """The channel's name; its export is extracted as the source ``tg:greybazaar``."""
 CHANNEL_FILE = Path("channel") / "result.json"
 """Where, under the demo's folder, the channel export is written (as Telegram Desktop would)."""
-CHANNEL_SELLERS = 8
-CHANNEL_FROM_CLOSED = 4
-"""How many of the channel's sellers come from the taken-down market (the others at random)."""
+CHANNEL_SELLERS = 10
+CHANNEL_FROM_CLOSED = 7
+"""How many of the channel's sellers come from the taken-down market (the others at random):
+enough that the report's displacement table can show the channel row (its disclosure control
+names a cell of at least 5 vendors)."""
+FORUM_VENDORS = 12
+"""Vendor threads on the forum (the surviving market's accounts with the most listings), for
+the same reason."""
 FLOORS = {"shop": 1.0, "forum offers": 1.0, "forum reviews": 1.0, "channel": 0.97}
 """Recall floors of each source, as its golden test sets them (``tests/test_sim_shop.py``,
 ``test_sim_forum.py``, ``test_channel_golden.py``), printed beside the demo's figures."""
@@ -140,7 +146,7 @@ def choose_forum(world: World, shop: ShopSpec | None = None) -> ForumSpec:
     (else the first surviving market), named ``forum-<market>``."""
     alive = _survivors(world)
     market = shop.market if shop is not None and shop.market in alive else alive[0]
-    return ForumSpec(market, name=f"forum-{market}", seed=world.config.seed)
+    return ForumSpec(market, name=f"forum-{market}", vendors=FORUM_VENDORS, seed=world.config.seed)
 
 
 def channel_handles(world: World, n: int = CHANNEL_FROM_CLOSED) -> list[str]:
@@ -155,7 +161,9 @@ def write_channel(world: World, workdir: Path) -> tuple[ChannelExport, Path, lis
     """Generate the channel export, write it to ``WORKDIR/channel/result.json``; return it,
     its path, and which of its sellers sold on the taken-down market."""
     wanted = channel_handles(world)
-    export = generate_channel(world, name=CHANNEL_NAME, sellers=CHANNEL_SELLERS, handles=wanted)
+    closed = next(m for m in world.config.markets if m.name == _takedown(world))
+    export = generate_channel(world, name=CHANNEL_NAME, sellers=CHANNEL_SELLERS, handles=wanted,
+                              handles_from_day=closed.end_day or 0)
     sellers = {o.vendor_handle for o in export.offers}
     return export, export.write(workdir / CHANNEL_FILE), [h for h in wanted if h in sellers]
 

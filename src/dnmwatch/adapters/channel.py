@@ -28,6 +28,10 @@ Rules (``docs/channels.md``):
 * **Where.** ``ships_from`` = the text after "ships from", "Versand aus", "отправка из" ...;
   ``ships_to`` = the text after "ships to", "Versand nach", "доставка по" ..., else the
   delivery area a line states ("Закладки: Ваке, Сабуртало", "dead drops in Kreuzberg").
+* **Delivery.** ``delivery`` = the message's lines that speak of delivery (a shipping, post,
+  courier, dead-drop or meet-up word, or a ships-from/to or area phrase), apart from the lines
+  that became titles, cleaned of emoji and decoration, one per line (at most
+  :data:`MAX_DELIVERY_LINES`); ``build`` reads it as the listing's strongest delivery evidence.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from dnmwatch.records import ListingObservation, Provenance, Record
 MAX_TITLE_CHARS = 300
 MAX_PLACE_CHARS = 120
 MAX_LISTINGS_PER_MESSAGE = 200
+MAX_DELIVERY_LINES = 5
+MAX_DELIVERY_CHARS = 600
 
 _CURRENCY_WORDS: dict[str, str] = {
     "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "евро": "EUR",
@@ -85,7 +91,21 @@ _AREA_LINE = re.compile(
     r"(?:(?:в\s+)?район[еа]?\s+|the\s+)?(?P<place>[^\n;|!]{2,120})")
 _AREA_WORD = re.compile(r"(?i)(?:\bрайон[еа]?|\bр-н[еа]?|\bdistrict)\s*:?\s+"
                         r"(?P<place>[^\n;|!,]{2,120})")
-_DECOR = re.compile(r"[*_~=#|•·►▶→⇒»«\ufe0f\u200d\u20e3]+")
+_DELIVERY_WORDS = re.compile(
+    r"(?i)(?<![^\W\d_])(?:ship\w*|post|postal|parcel|tracked|tracking|stealth|dhl|dpd|ups|"
+    r"fedex|usps|royal\s+mail|courier|express|next\s+day|overnight|deliver\w*|dead\s*drops?|"
+    r"drops?|stash\w*|magnets?|meet\s*-?\s*ups?|meet|pick\s*-?\s*up|"
+    r"versand\w*|paket\w*|päckchen|brief\w*|einschreiben|kurier\w*|abhol\w*|übergabe|"
+    r"liefer\w*|zustell\w*|verzend\w*|pakket\w*|brievenbus|afhalen|bezorg\w*|"
+    r"livraison|colis|envío|envio|correos|entrega|закладк\w*|клад\w*|магнит\w*|прикоп\w*|"
+    r"тайник\w*|доставк\w*|почт\w*|посылк\w*|отправк\w*|курьер\w*|встреч\w*|"
+    r"самовывоз\w*|из\s+рук\s+в\s+руки|сдэк|район\w*)(?![^\W\d_])")
+_DECOR = re.compile(r"[*~=#|•·►▶→⇒»«\ufe0f\u200d\u20e3]+|_+(?![^\W_])|(?<![^\W_])_+")
+"""Decoration. An underscore inside a word stays: it may join a contact handle
+(``@shop_name``), which the scrubber must see whole to remove."""
+_DECOR_SOFT = re.compile(r"[*~=#•·►▶→⇒»«\ufe0f\u200d\u20e3]+|_+(?![^\W_])|(?<![^\W_])_+")
+"""Decoration of a delivery line; ``|`` stays, it separates statements ("Ships from UK |
+Stealth")."""
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -131,6 +151,23 @@ def _place(pattern: re.Pattern[str], text: str) -> str | None:
     return place or None
 
 
+def delivery_lines(text: str, titles: set[str]) -> str | None:
+    """The lines of ``text`` that speak of delivery, apart from lines that became ``titles``
+    (see the module docstring); ``None`` when there is none."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if not _DELIVERY_WORDS.search(line) or clean_title(line, find_price(line)[2]) in titles:
+            continue
+        kept = "".join(ch if not unicodedata.category(ch).startswith(("S", "C")) or ch in "%+|"
+                       else " " for ch in line)
+        kept = " ".join(_DECOR_SOFT.sub(" ", kept).split()).strip(" -–—:,;/|()[]")
+        if kept and kept not in out:
+            out.append(kept)
+        if len(out) >= MAX_DELIVERY_LINES:
+            break
+    return "\n".join(out)[:MAX_DELIVERY_CHARS] or None
+
+
 def _stamp(text: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text) if text else None
@@ -142,7 +179,8 @@ class TelegramChannelAdapter(RowAdapter):
     """Offer messages of a channel export (rows of ``ChannelSource``) -> listings."""
 
     name = "telegram-channel"
-    version = "1.0"
+    source_type = "channel"
+    version = "1.1"
     description = "messaging channel exports (Telegram Desktop result.json): offers -> listings"
     columns = frozenset({"channel", "message_id", "first_seen", "last_seen", "author", "text"})
 
@@ -160,14 +198,16 @@ class TelegramChannelAdapter(RowAdapter):
         ships_from = _place(_SHIPS_FROM, text)
         ships_to = (_place(_SHIPS_TO, text) or _place(_AREA_LINE, text)
                     or _place(_AREA_WORD, text))
-        for title, price, currency in self._items(text):
+        items = list(self._items(text))
+        delivery = delivery_lines(text, {title for title, _p, _c in items})
+        for title, price, currency in items:
             listing_id = "tg-" + hashlib.blake2b("\x1f".join(
                 (channel, author.casefold().strip(), _title_key(title))).encode(),
                 digest_size=8).hexdigest()
             obs = ListingObservation(
                 market=market, listing_id=listing_id, title=title, vendor_id=vendor,
                 price=price, currency=currency, ships_from=ships_from, ships_to=ships_to,
-                provenance=dataclasses.replace(provenance, captured_at=first))
+                delivery=delivery, provenance=dataclasses.replace(provenance, captured_at=first))
             yield obs
             if last is not None and first is not None and last.date() != first.date():
                 yield dataclasses.replace(

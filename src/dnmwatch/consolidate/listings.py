@@ -17,12 +17,15 @@ observation (a listing may be edited), normalised with :func:`normalise_title` a
 latest non-empty PGP fingerprint and the latest profile's ship-from (else the most common
 ship-from of its listings).
 
-**Delivery.** ``delivery_method``/``delivery_area`` come from :func:`classify_delivery` on the
-latest title, with category and ship-from/to as delivery *fields*, and the market's default
-method from :data:`ADAPTER_DELIVERY_DEFAULTS` (keyed by the adapter that read the
-observations: Matanga is a dead-drop shop market). No adapter yet carries a district in its
-observations (the Matanga adapter keeps only ``GE``; the row's region and district flags are
-not in the records contract), so the area is what the title names, else none.
+**Delivery.** ``delivery_method``/``delivery_area`` come from :func:`classify_delivery`: the
+latest non-empty ``delivery`` text of the observations first (what the source shows about
+delivery apart from the title: Matanga's ``"dead drop: Tbilisi — Saburtalo, Vake"``, a channel
+offer's delivery lines), then category and ship-from/to as delivery *fields*, then the latest
+title, and the market's default method from :data:`ADAPTER_DELIVERY_DEFAULTS` (keyed by the
+adapter that read the observations: Matanga is a dead-drop shop market). The area of a
+Matanga listing is ``"<City>: <District>, <District>"`` (districts sorted), or ``"<City>"``
+when the offer is flagged for the whole city only; elsewhere it is the first place the
+delivery text, fields or title name (``docs/channels.md``, "Delivery in the store").
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class ListingHistory:
     ships_from: str | None = None
     ships_to: str | None = None
     adapter: str | None = None
+    delivery: str | None = None
     normalised: Normalised | None = None
     _times: list[datetime] = field(default_factory=list)
 
@@ -151,7 +155,7 @@ def _tiers(text: str | None) -> tuple[Tier, ...]:
 
 LISTING_OBS_SQL = """
 SELECT market, listing_id, observed_at, title, vendor_id, price, currency, price_eur,
-       ships_from, ships_to, category, tiers, adapter
+       ships_from, ships_to, category, tiers, adapter, delivery
 FROM listing_observations {where}
 ORDER BY market, listing_id, observed_at, source, source_offset NULLS FIRST, title
 """
@@ -169,7 +173,7 @@ def load_histories(conn: Any, market: str | None = None) -> dict[tuple[str, str]
     out: dict[tuple[str, str], ListingHistory] = {}
     where, params = market_scope(market)
     for (market, lid, at, title, vendor, price, cur, eur, sf, st, cat,
-         tiers, adapter) in conn.execute(LISTING_OBS_SQL.format(where=where),
+         tiers, adapter, delivery) in conn.execute(LISTING_OBS_SQL.format(where=where),
                                          params).fetchall():
         lid = lid or fallback_listing_id(vendor, title or "")
         hist = out.get((market, lid))
@@ -182,6 +186,7 @@ def load_histories(conn: Any, market: str | None = None) -> dict[tuple[str, str]
         hist.ships_from = sf or hist.ships_from
         hist.ships_to = st or hist.ships_to
         hist.adapter = adapter or hist.adapter
+        hist.delivery = delivery or hist.delivery
     for hist in out.values():
         hist.sightings.sort(key=lambda s: s.at)
         hist.normalised = normalise_title(hist.title, hist.category)
@@ -224,7 +229,8 @@ def listing_row(hist: ListingHistory) -> dict[str, Any]:
 def delivery_columns(hist: ListingHistory) -> dict[str, str | None]:
     """``delivery_method`` and ``delivery_area`` of a listing (see the module docstring)."""
     found = classify_delivery(
-        hist.title, fields=(hist.category, hist.ships_from, hist.ships_to),
+        hist.title, delivery=hist.delivery,
+        fields=(hist.category, hist.ships_from, hist.ships_to),
         default=ADAPTER_DELIVERY_DEFAULTS.get(hist.adapter or ""))
     return {"delivery_method": found.method, "delivery_area": found.area}
 

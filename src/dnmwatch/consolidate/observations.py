@@ -80,6 +80,7 @@ def observation_rows(
                 "currency": record.currency, "ships_from": record.ships_from,
                 "ships_to": record.ships_to, "category": record.category,
                 "stock": record.stock, "sold": record.sold, "tiers": tiers_json(record),
+                "delivery": record.delivery,
             })
         elif isinstance(record, VendorObservation):
             out["vendor_observations"].append({

@@ -8,7 +8,10 @@ where a seizure or a harm-reduction message can act, so it is a column of its ow
 
 Evidence, weakest last (``docs/channels.md`` has the full rules):
 
-1. terms in listing *fields* about delivery (a "Shipping" cell, a channel's "delivery:" line);
+0. terms in the *delivery text* a source shows apart from the title
+   (``listing_observations.delivery``: Matanga's city and district flags as
+   ``"dead drop: Tbilisi — Saburtalo, Vake"``, a channel offer's delivery lines);
+1. terms in listing *fields* about delivery (a "Shipping" cell, ships from/to);
 2. terms in the free *text* (title, description, message);
 3. the market's *default* (a dead-drop market such as Matanga says so once, in its settings);
 4. *weak* terms (generic "shipping", "versand", "доставка"; the Russian "курьер", which on CIS
@@ -26,9 +29,11 @@ first: a listing offering both a dead drop and post is a dead-drop listing for t
 "share of local delivery"); all stated methods are kept in :attr:`Delivery.methods`.
 
 The *area* is given only for local methods (dead drop, in-person, courier): the area the caller
-passes from structured fields (Matanga's district flags) wins; else the first place named in
-the text after "район"/"district"/"in"/"в" and a capital letter, as written ("в центре" and
-"im Zentrum" become ``centre``). Work is bounded: text is cut to :data:`MAX_TEXT_CHARS`.
+passes wins; else a *listed* area of the delivery text, ``"<method>: <City> — <District>,
+<District>"``, which becomes ``"<City>: <District>, <District>"`` (:func:`listed_area`); else
+the first place named in the delivery text, fields or text after "район"/"district"/"in"/"в"
+and a capital letter, as written ("в центре" and "im Zentrum" become ``centre``). Work is
+bounded: text is cut to :data:`MAX_TEXT_CHARS`.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ LOCAL_METHODS = frozenset({"dead_drop", "in_person", "express_courier"})
 DELIVERY_COLUMNS: tuple[str, ...] = ("delivery_method", "delivery_area")
 MAX_TEXT_CHARS = 5000
 MAX_AREA_CHARS = 60
+MAX_LISTED_AREA_CHARS = 200
+"""A listed area names a city and its districts (up to 13 on Matanga): longer than one place."""
 _CONTROL = frozenset({"job", "negation", "ignore"})
 _JOB_SENSITIVE = frozenset({"dead_drop", "express_courier", "in_person"})
 _NEGATION_WINDOW = 2
@@ -72,6 +79,9 @@ _AREA_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i:\b(?:в|во)\s+(центре)\b|\b(?:in|im)\s+(?:the\s+)?(cent(?:re|er)|zentrum|"
                r"centrum)\b)"),
 )
+_LISTED = re.compile(
+    r"^[ \t]*[^:\n—]{1,40}:[ \t]*(?P<city>[A-ZА-ЯЁ][^:\n—]{0,58}?)[ \t]+—[ \t]+"
+    r"(?P<places>[A-ZА-ЯЁ][^\n]*?)[ \t]*$", re.MULTILINE)
 _CENTRE = frozenset({"центр", "центре", "центра", "centre", "center", "zentrum", "centrum",
                      "centro"})
 _NOT_AREAS = frozenset({
@@ -89,7 +99,8 @@ class Delivery:
     methods: tuple[str, ...] = ()
     """Every method the evidence states, primary first."""
     source: str = "none"
-    """Where the method came from: ``field``, ``text``, ``default``, ``weak`` or ``none``."""
+    """Where the method came from: ``delivery``, ``field``, ``text``, ``default``, ``weak`` or
+    ``none``."""
     job: bool = False
     """The text recruits couriers or drop-layers (its courier words were not a delivery)."""
 
@@ -238,29 +249,57 @@ def area_from_text(text: str | None) -> str | None:
     return None
 
 
-def classify_delivery(text: str | None = None, *, fields: Iterable[str | None] = (),
-                      default: str | None = None, area: str | None = None,
+def listed_area(text: str | None) -> str | None:
+    """The area of the first line ``"<method>: <City> — <District>, <District>"`` of a delivery
+    text, as ``"<City>: <District>, <District>"`` (``None`` when no line has that form).
+
+    Why a format of its own: a dead-drop shop lists every district where an offer can be
+    picked up; one place found in free text would keep only the first. Cut to
+    :data:`MAX_LISTED_AREA_CHARS` at a comma, so a cut never leaves half a name.
+    """
+    if not text:
+        return None
+    found = _LISTED.search(text[:MAX_TEXT_CHARS])
+    if found is None:
+        return None
+    city = " ".join(found.group("city").split())
+    places = [" ".join(p.split()) for p in found.group("places").split(",")]
+    area = f"{city}: "
+    kept = [p for p in places if p]
+    while kept and len(area + ", ".join(kept)) > MAX_LISTED_AREA_CHARS:
+        kept.pop()
+    return area + ", ".join(kept) if kept else city
+
+
+def classify_delivery(text: str | None = None, *, delivery: str | None = None,
+                      fields: Iterable[str | None] = (), default: str | None = None,
+                      area: str | None = None,
                       lexicon: DeliveryLexicon | None = None) -> Delivery:
-    """The delivery of a listing from its delivery ``fields``, its free ``text``, the market's
-    ``default`` method and an ``area`` known from structured fields (see the module docstring).
+    """The delivery of a listing from the source's ``delivery`` text, its delivery ``fields``,
+    its free ``text``, the market's ``default`` method and an ``area`` known from structured
+    fields (see the module docstring).
 
     Never raises on any text; an unknown ``default`` is ignored.
     """
     lex = lexicon if lexicon is not None else default_delivery_lexicon()
+    shown = delivery[:MAX_TEXT_CHARS] if delivery else ""
+    shown_ev = _evidence(shown, lex) if shown else _Evidence([], [], False)
     field_text = "\n".join(f for f in fields if f)[:MAX_TEXT_CHARS]
     field_ev = _evidence(field_text, lex) if field_text else _Evidence([], [], False)
     text_ev = _evidence(text, lex) if text else _Evidence([], [], False)
-    stated = _ordered([*field_ev.strong, *text_ev.strong])
+    stated = _ordered([*shown_ev.strong, *field_ev.strong, *text_ev.strong])
     fallback = default if default in METHODS and default != "unknown" else None
-    if field_ev.strong:
+    if shown_ev.strong:
+        method, source = _ordered(shown_ev.strong)[0], "delivery"
+    elif field_ev.strong:
         method, source = _ordered(field_ev.strong)[0], "field"
     elif text_ev.strong:
         method, source = stated[0], "text"
     elif fallback is not None:
         method, source = fallback, "default"
-    elif field_ev.weak or text_ev.weak:
-        method, source = _ordered([*field_ev.weak, *text_ev.weak])[0], "weak"
-        stated = _ordered([*field_ev.weak, *text_ev.weak])
+    elif shown_ev.weak or field_ev.weak or text_ev.weak:
+        weak = _ordered([*shown_ev.weak, *field_ev.weak, *text_ev.weak])
+        method, source, stated = weak[0], "weak", weak
     else:
         method, source = "unknown", "none"
     if method not in stated and method != "unknown":
@@ -268,5 +307,7 @@ def classify_delivery(text: str | None = None, *, fields: Iterable[str | None] =
     place: str | None = None
     if method in LOCAL_METHODS:
         given = " ".join(area.split())[:MAX_AREA_CHARS] if area else ""
-        place = given or area_from_text(field_text) or area_from_text(text)
-    return Delivery(method, place, stated, source, field_ev.job or text_ev.job)
+        place = (given or listed_area(shown) or area_from_text(shown)
+                 or area_from_text(field_text) or area_from_text(text))
+    return Delivery(method, place, stated, source,
+                    shown_ev.job or field_ev.job or text_ev.job)

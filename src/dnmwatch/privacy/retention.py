@@ -27,9 +27,12 @@ WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 FREE_TEXT: tuple[tuple[str, str, str], ...] = (
     ("feedback", "text", "coalesce(first_seen, posted_at)"),
     ("listing_observations", "title", "observed_at"),
+    ("listing_observations", "delivery", "observed_at"),
 )
 """(table, free-text column, time expression) blanked once older than the text period.
-``listings.title`` (the latest title, a derived value) is kept."""
+``listings.title`` (the latest title, a derived value) is kept. ``delivery`` holds message
+lines of channel offers (written by people), so it goes with the titles; a rebuild after the
+purge falls back to the title and the market's default delivery method."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,12 +174,15 @@ def _stamp(msg_id: int, when: datetime, sender: str, sender_id: str, text: Any) 
 
 def generate_channel(world: World, *, seed: int | None = None, name: str = "Grey Bazaar Chat",
                      sellers: int = 8, offers_per_seller: int = 4, days: int | None = None,
-                     chatter: int = 60, handles: Sequence[str] = ()) -> ChannelExport:
+                     chatter: int = 60, handles: Sequence[str] = (),
+                     handles_from_day: int = 0) -> ChannelExport:
     """A channel export over the first ``days`` of ``world`` (default: all of it).
 
     The sellers are ``handles`` (vendor handles of the world; one without a drug listing is
     skipped), then vendors drawn at random up to ``sellers`` in all: a study of displacement
-    chooses, say, the vendors of a market that closed, to see them turn up in the channel."""
+    chooses, say, the vendors of a market that closed, to see them turn up in the channel.
+    ``handles_from_day`` is the day from which the ``handles`` sellers post (the closing day:
+    they came to the channel after their market closed); the others post throughout."""
     rng = stream(world.config.seed if seed is None else seed, "channels")
     start = datetime.combine(world.config.start, datetime.min.time(), tzinfo=UTC)
     span = days or world.config.days
@@ -205,8 +208,9 @@ def generate_channel(world: World, *, seed: int | None = None, name: str = "Grey
         sellers_by_handle[handle] = s
         picked = [rows[int(i)] for i in rng.permutation(len(rows))[:offers_per_seller]]
         groups = [picked] if s.menu and len(picked) > 1 else [[r] for r in picked]
+        begin = min(handles_from_day, span - 1) if handle in first else 0
         for group in groups:
-            day = float(rng.uniform(0, span * 0.7))
+            day = begin + float(rng.uniform(0, (span - begin) * 0.7))
             for episode in range(1 + int(rng.random() < 0.3)):
                 items, truths = [], []
                 factor = 1.0 if episode == 0 else 0.9

@@ -35,7 +35,7 @@ SCHEMAS: dict[str, Any] = {
         ("price", pa.float64()), ("currency", pa.string()), ("ships_from", pa.string()),
         ("ships_to", pa.string()), ("category", pa.string()), ("stock", pa.int64()),
         ("sold", pa.int64()), ("tiers", pa.string()), ("adapter", pa.string()),
-        ("source", pa.string()), ("source_offset", pa.int64())]),
+        ("source", pa.string()), ("source_offset", pa.int64()), ("delivery", pa.string())]),
     "vendor_observations": pa.schema([
         ("market", pa.string()), ("vendor_id", pa.string()), ("crawl_id", pa.string()),
         ("observed_at", _TS), ("pgp_fingerprint", pa.string()), ("ships_from", pa.string()),
@@ -71,16 +71,23 @@ kind, detail = field), so the report's count by stage and reason shows what was 
 def scrub_record(record: Record) -> tuple[Record, dict[str, dict[str, int]]]:
     """``record`` with contact details removed from its free text, and the counts by field
     and kind. Feedback text is scrubbed of everything :mod:`dnmwatch.privacy.scrub` knows;
-    listing titles of contact details only (they feed normalisation, see
+    listing titles and delivery text of contact details only (they feed normalisation, see
     :data:`~dnmwatch.privacy.scrub.CONTACT_KINDS`). Other records carry no free text."""
     if isinstance(record, FeedbackObservation) and record.text:
         done = scrub(record.text)
         if done.total:
             return replace(record, text=done.text), {"feedback.text": done.counts}
-    elif isinstance(record, ListingObservation) and record.title:
-        done = scrub_title(record.title)
-        if done.total:
-            return replace(record, title=done.text), {"listing.title": done.counts}
+    elif isinstance(record, ListingObservation):
+        counts: dict[str, dict[str, int]] = {}
+        title = scrub_title(record.title) if record.title else None
+        if title is not None and title.total:
+            record = replace(record, title=title.text)
+            counts["listing.title"] = title.counts
+        delivery = scrub_title(record.delivery) if record.delivery else None
+        if delivery is not None and delivery.total:  # a channel's delivery lines: free text
+            record = replace(record, delivery=delivery.text)
+            counts["listing.delivery"] = delivery.counts
+        return record, counts
     return record, {}
 
 
@@ -137,7 +144,7 @@ def record_row(record: Record, *, adapter: str, market: str | None, crawl_id: st
                 "price": record.price, "currency": record.currency,
                 "ships_from": record.ships_from, "ships_to": record.ships_to,
                 "category": record.category, "stock": record.stock, "sold": record.sold,
-                "tiers": tiers, "adapter": adapter, **common}
+                "tiers": tiers, "adapter": adapter, **common, "delivery": record.delivery}
     if isinstance(record, VendorObservation):
         others = json.dumps(list(record.other_markets), ensure_ascii=False) \
             if record.other_markets else None

@@ -23,7 +23,8 @@ Method (docs/indicators.md):
   when not filled), ``ships_from`` (ISO code, ``XX`` undeclared), ``category``, ``substance``.
 * **Delivery areas** (:func:`delivery_areas`): for local methods (default dead drops), the
   ``top`` areas per market by listings, with their vendors and estimated sales. Areas are
-  as written on the market (a district, a city), not geocoded.
+  as written on the market (a district, a city), not geocoded; an offer listed for several
+  districts (``Tbilisi: Saburtalo, Vake``) counts in each of them (:data:`_DISTRICTS`).
 """
 
 from __future__ import annotations
@@ -104,22 +105,33 @@ SELECT {dims}, delivery_method, vendor_id, count(*) AS sales,
 FROM sa GROUP BY ALL ORDER BY ALL
 """
 
+_DISTRICTS = """CASE WHEN contains(delivery_area, ': ') THEN list_transform(
+    string_split(split_part(delivery_area, ': ', 2), ', '),
+    lambda d: split_part(delivery_area, ': ', 1) || ': ' || d) ELSE [delivery_area] END"""
+"""One area per district: ``Tbilisi: Saburtalo, Vake`` (an offer picked up in either) is
+``Tbilisi: Saburtalo`` and ``Tbilisi: Vake``, so that each district's count is whole; such an
+offer (and its sales) counts in each of its districts."""
+
 _AREAS_SQL = """
 WITH li AS ({listings}), sa AS ({sales}),
-la AS (
-    SELECT market, delivery_method, delivery_area AS area,
+lid AS (
+    SELECT *, unnest({districts}) AS area FROM li
+    WHERE list_contains($methods::VARCHAR[], delivery_method)
+      AND delivery_area IS NOT NULL AND delivery_area <> ''
+), sad AS (
+    SELECT *, unnest({districts}) AS area FROM sa
+    WHERE list_contains($methods::VARCHAR[], delivery_method)
+      AND delivery_area IS NOT NULL AND delivery_area <> ''
+), la AS (
+    SELECT market, delivery_method, area,
            count(DISTINCT listing_id) AS listings,
            list(DISTINCT vendor_id) FILTER (WHERE vendor_id IS NOT NULL) AS lv
-    FROM li WHERE list_contains($methods::VARCHAR[], delivery_method)
-      AND delivery_area IS NOT NULL AND delivery_area <> ''
-    GROUP BY ALL
+    FROM lid GROUP BY ALL
 ), sar AS (
-    SELECT market, delivery_method, delivery_area AS area, count(*) AS sales,
+    SELECT market, delivery_method, area, count(*) AS sales,
            coalesce(sum(price_eur), 0.0) AS revenue_eur,
            list(DISTINCT vendor_id) FILTER (WHERE vendor_id IS NOT NULL) AS sv
-    FROM sa WHERE list_contains($methods::VARCHAR[], delivery_method)
-      AND delivery_area IS NOT NULL AND delivery_area <> ''
-    GROUP BY ALL
+    FROM sad GROUP BY ALL
 ), j AS (
     SELECT la.market, la.delivery_method, la.area, la.listings,
            coalesce(sar.sales, 0) AS sales, coalesce(sar.revenue_eur, 0.0) AS revenue_eur,
@@ -222,7 +234,7 @@ def delivery_areas(
     if top < 1:
         raise ValueError("top must be >= 1")
     listings, sales = _inputs(scope)
-    sql = _AREAS_SQL.format(listings=listings, sales=sales)
+    sql = _AREAS_SQL.format(listings=listings, sales=sales, districts=_DISTRICTS)
     table = query(store, sql, _params(scope, countries, top=top, methods=list(methods)))
     return annotate(
         table,

@@ -201,8 +201,8 @@ def _sql(template: str, **parts: str) -> str:
     return template.format(closures=_CLOSURES_CTE, ident=_IDENT_CTE, **parts)
 
 
-_ITEMS = {"substance": "coalesce({t}.substance, 'unknown')",
-          "category": "coalesce({t}.category, 'unknown')"}
+_ITEMS = {"substance": "coalesce(nullif({t}.substance, ''), 'unknown')",
+          "category": "coalesce(nullif({t}.category, ''), 'unknown')"}
 
 
 def _closures(

@@ -234,3 +234,24 @@ def test_market_figures_leave_the_other_sources_out(
     assert everything.feedback_rows > restricted.feedback_rows
     assert "forum-gidra" in {m for m, *_ in everything.revenue}
     assert {m for m, *_ in restricted.revenue} == MARKETS
+
+
+def test_report_shows_delivery_methods_and_cross_channel_displacement(
+        demo_run: tuple[Path, PipelineResult, str]) -> None:
+    """Issue 11's acceptance: the demo's report has the delivery and displacement sections, and
+    the vendors of the taken-down market are found afterwards on a marketplace and in the
+    channel (the indicator itself; the report may suppress small cells)."""
+    from dnmwatch.estimate import indicators as ind
+
+    workdir, result, _ = demo_run
+    html = (workdir / "report.html").read_text(encoding="utf-8")
+    assert "Delivery methods" in html and "Where trade moved after closures" in html
+    with Store.open(workdir / "data", read_only=True) as store:
+        moved = ind.displacement(store).to_pylist()
+        types = dict(store.fetchall("SELECT market, source_type FROM markets"))
+    src = _sources(result)
+    assert types[src.shop.site] == "shop" and types[src.forum.site] == "forum"
+    assert types[src.channel_market] == "channel" and types["silkway"] == "marketplace"
+    seen = {r["destination_type"] for r in moved
+            if r["market"] == "silkway" and r["kind"] == "market" and r["actors"] > 0}
+    assert {"marketplace", "channel"} <= seen, moved

@@ -7,7 +7,7 @@ efficiency ``(pages/s with N) / (N x pages/s with 1)``. Then the incremental bui
 observations of the last ``--holdback`` share of the WARC files are extracted after a first
 build, and the second build is timed against the full one.
 
-    .venv/bin/python bench/bench_pipeline.py --scale medium          # the recorded run
+    .venv/bin/python bench/bench_pipeline.py --scale large --every 28  # the recorded run (47 min)
     .venv/bin/python bench/bench_pipeline.py --scale tiny --every 14 # a quick check
 
 Figures are printed as a table and as JSON (``--json FILE``) for docs/benchmarks.md.

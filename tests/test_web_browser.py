@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from _channels_store import build_channels_store
 from _web_support import PASSWORDS, add_users, build_web_store, live_server
 from dnmwatch.web.app import PAGES, WebConfig
 
@@ -162,3 +163,21 @@ def test_viewer_restrictions_in_the_browser(server: str, browser: Any) -> None:
     assert console(browser) == []
     browser.get(server + "/vendors/alpha/v1")
     assert "forbidden" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_channels_page_charts_render_under_the_csp(
+    tmp_path_factory: pytest.TempPathFactory, browser: Any
+) -> None:
+    """The delivery charts of the report render on the dashboard (the web store above has no
+    delivery data, so the channels page shows its empty sentences there)."""
+    from selenium.webdriver.common.by import By
+
+    data = build_channels_store(tmp_path_factory.mktemp("webchannels") / "data")
+    add_users(data)
+    with live_server(WebConfig(data)) as srv:
+        login(browser, srv.url, "viewer")
+        browser.get(srv.url + "/channels")
+        charts_ok(browser)
+        assert len(browser.find_elements(By.CSS_SELECTOR, "[data-chart] svg")) == 2
+        assert browser.find_elements(By.CSS_SELECTOR, "#section-displacement table")
+        assert console(browser) == []

@@ -107,6 +107,17 @@ PAGES: tuple[PageSpec, ...] = (
         intro="Lifecycle of each market, active listings, market shares of revenue, and "
         "what happened to vendors after a takedown or exit scam.",
     ),
+    PageSpec(
+        "channels",
+        "Channels & delivery",
+        "/channels",
+        "view",
+        lambda s, f, r, _: pg.channels(s, f, r),
+        "content/channels.html",
+        intro="How listings reach the buyer, and where trade moved after a marketplace "
+        "closed: the report's sections on delivery and displacement, for the selected dates "
+        "and markets.",
+    ),
     PageSpec("vendors", "Vendors", "/vendors", "view", pg.vendors, "content/vendors.html"),
     PageSpec(
         "quality",

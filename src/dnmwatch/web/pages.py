@@ -15,8 +15,9 @@ from typing import Any
 
 from dnmwatch.estimate import indicators as ind
 from dnmwatch.privacy.disclosure import Rules
-from dnmwatch.report import blocks, charts, disclosed
+from dnmwatch.report import blocks, charts, disclosed, sections_channels
 from dnmwatch.report import tables as t
+from dnmwatch.report.build import ReportOptions
 from dnmwatch.report.provenance import provenance_tables
 from dnmwatch.store import Store
 from dnmwatch.web import charts as wcharts
@@ -149,6 +150,27 @@ def markets(store: Store, f: Filters, rules: Rules, window_days: int = 30) -> Pa
             provenance_tables(store, f.scope)[0],
             blocks.closures_table("Closures and displacement", closures),
         ],
+    )
+
+
+DISPLACEMENT_DAYS: int = ReportOptions().displacement_days
+"""Window before and after a closure on the channels page: the report's default."""
+
+
+def channels(store: Store, f: Filters, rules: Rules, window_days: int = DISPLACEMENT_DAYS) -> Page:
+    """Delivery methods and cross-channel displacement (issue 11): the report's two sections
+    themselves (:mod:`dnmwatch.report.sections_channels`), built for the page's filters and
+    the viewer's ``rules``, so the dashboard cannot show other figures than the report. Each
+    section says in its intro when the store has no delivery data or no closure."""
+    opts = ReportOptions(scope=f.scope, rules=rules, displacement_days=window_days)
+    sections = [
+        sections_channels.delivery_section(store, opts),
+        sections_channels.displacement_section(store, opts),
+    ]
+    return Page(
+        [Chart(c.key, c.spec, c.empty) for s in sections for c in s.charts],
+        [tb for s in sections for tb in s.tables],
+        {"sections": sections},
     )
 
 

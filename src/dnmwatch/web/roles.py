@@ -34,7 +34,7 @@ class Role(IntEnum):
 
 
 GRANTS: dict[str, Role] = {
-    "view": Role.VIEWER,  # aggregate pages: overview, trends, prices, markets, vendors
+    "view": Role.VIEWER,  # aggregate pages: overview, trends, prices, markets, channels, vendors
     "quality": Role.VIEWER,  # data quality and crawl health (counts only)
     "vendor_profiles": Role.ANALYST,  # individual pseudonymous vendor profiles
     "unprotected_cells": Role.ANALYST,  # ad-hoc cells without the viewer's disclosure control

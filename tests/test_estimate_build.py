@@ -84,3 +84,17 @@ def test_build_survives_a_copied_feedback_row_with_a_moved_capture_time(tmp_path
         build(store, force=True)
         ids = [r[0] for r in store.fetchall("SELECT feedback_id FROM feedback ORDER BY 1")]
     assert len(ids) == 2 and ids[1] == ids[0] + "~1"
+
+
+def test_two_prices_of_one_listing_at_one_moment_build(tmp_path: Path) -> None:
+    """Regression (found on demo seeds 2 and 3): a forum price list showing one title on two
+    lines at two prices gave two price runs starting at one moment, a duplicate key in
+    ``listing_prices`` that failed the build. The lower price of that moment is kept."""
+    with Store.open(tmp_path / "data") as store:
+        put(store, "listing_observations", [
+            listing("m", "L1", 0, price=12.0), listing("m", "L1", 0, price=10.0),
+            listing("m", "L1", 1, price=12.0), listing("m", "L1", 1, price=10.0),
+            listing("m", "L1", 2, price=9.0)])
+        build(store, force=True)
+        runs = store.fetchall("SELECT price, observations FROM listing_prices ORDER BY valid_from")
+    assert runs == [(10.0, 2), (9.0, 1)]

@@ -334,3 +334,16 @@ def test_a_read_only_store_answers_query_after_query(tmp_path: Path) -> None:
     with Store.open(tmp_path, read_only=True) as store:
         assert store.fetchall("SELECT count(*) FROM sales") == [(0,)]
         assert store.connection.execute("SELECT count(*) FROM rates").fetchall() == [(0,)]
+
+
+def test_a_failed_insert_in_a_transaction_reports_its_own_error(tmp_path: Path) -> None:
+    """The insert's error (here a duplicate key) is what surfaces, as a StoreError; before,
+    cleaning up the registered rows inside the aborted transaction raised DuckDB's
+    "transaction is aborted" instead and hid it."""
+    row = {"market": "m", "listing_id": "L", "valid_from": datetime(2020, 1, 1),
+           "valid_to": datetime(2020, 1, 1), "observations": 1}
+    with Store.open(tmp_path / "data") as store:
+        with pytest.raises(StoreError, match="listing_prices failed: Constraint Error"), \
+                store.transaction():
+            store.insert_rows("listing_prices", [row, dict(row)])
+        assert store.fetchall("SELECT count(*) FROM listing_prices") == [(0,)]

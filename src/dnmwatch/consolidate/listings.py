@@ -157,7 +157,8 @@ LISTING_OBS_SQL = """
 SELECT market, listing_id, observed_at, title, vendor_id, price, currency, price_eur,
        ships_from, ships_to, category, tiers, adapter, delivery
 FROM listing_observations {where}
-ORDER BY market, listing_id, observed_at, source, source_offset NULLS FIRST, title
+ORDER BY market, listing_id, observed_at, source, source_offset NULLS FIRST, title, price,
+         currency, crawl_id
 """
 
 
@@ -194,13 +195,22 @@ def load_histories(conn: Any, market: str | None = None) -> dict[tuple[str, str]
 
 
 def price_history_rows(hist: ListingHistory) -> list[dict[str, Any]]:
-    """Runs of one price, each valid from its first to its last sighting."""
+    """Runs of one price, each valid from its first to its last sighting.
+
+    A second price at the very moment of the run's last sighting (one page showing the same
+    listing twice at two prices: a forum price list with one title on two lines, a market
+    listing one offer twice) does not start a run: a run starts at a moment, and two runs
+    cannot start at one. The sightings are ordered by time, then price, so the lowest of the
+    first moment's prices wins, the same way on every build; the others stay in
+    ``listing_observations``."""
     rows: list[dict[str, Any]] = []
     for s in hist.priced():
         last = rows[-1] if rows else None
         if last is not None and (last["price"], last["currency"]) == (s.price, s.currency):
             last["valid_to"] = s.at
             last["observations"] += 1
+            continue
+        if last is not None and s.at == last["valid_to"]:
             continue
         rows.append({"market": hist.market, "listing_id": hist.listing_id, "valid_from": s.at,
                      "valid_to": s.at, "price": s.price, "currency": s.currency,

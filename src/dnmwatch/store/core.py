@@ -24,6 +24,7 @@ the session time zone is UTC so that aware datetimes are stored as UTC.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -253,7 +254,10 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"writing {len(batch)} rows to {table} failed: {exc}") from exc
         finally:
-            self.connection.unregister(view)
+            # Inside a transaction that the failed insert aborted, DuckDB refuses even this;
+            # the view goes with the rollback, and the insert's error is the one to report.
+            with contextlib.suppress(duckdb.Error):
+                self.connection.unregister(view)
         return len(batch)
 
     @contextmanager

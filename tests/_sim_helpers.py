@@ -8,6 +8,7 @@ never raise); one copy keeps the contract they test the same for every design.
 from __future__ import annotations
 
 import re
+import subprocess
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -93,3 +94,13 @@ def check_mutated_page(adapter: MarketAdapter, seeds: list[Page], data: st.DataO
         assert len(records) == 1 and isinstance(records[0], Rejection)
     origin = urlsplit(page.url).netloc
     assert all(urlsplit(u).netloc == origin for u in adapter.links(page))
+
+
+def stop_process(proc: subprocess.Popen[str]) -> None:
+    """Kill ``proc`` if it still runs (a test failed before stopping it) and close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()

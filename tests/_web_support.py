@@ -168,3 +168,13 @@ def login(client: httpx.Client, user: str, password: str | None = None) -> httpx
             "next": "/",
         },
     )
+
+
+@contextmanager
+def client_for(url: str, role: str | None = None) -> Iterator[httpx.Client]:
+    """An HTTP client of the live dashboard at ``url``, logged in as ``role`` if given."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        if role is not None:
+            resp = login(client, role)
+            assert resp.status_code == 303, resp.text
+        yield client

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from _sim_helpers import stop_process
 from dnmwatch import __version__
 from dnmwatch.cli import main
 
@@ -113,12 +114,7 @@ def test_sim_serve_answers_then_stops_on_sigterm(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        stop_process(proc)
 
 
 def test_serve_a_subset_of_markets_by_engine_or_name() -> None:

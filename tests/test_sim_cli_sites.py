@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 
+from _sim_helpers import stop_process
 from dnmwatch.cli import main
 from dnmwatch.demo_sources import choose_shop
 from dnmwatch.errors import SimulationError
@@ -97,9 +98,4 @@ def test_sim_serve_serves_a_shop_and_a_forum_on_the_markets_clock(world: World) 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        stop_process(proc)

@@ -10,14 +10,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from starlette.routing import Route
 
-from _web_support import PASSWORDS, add_users, build_web_store, csrf_of, live_server, login
+from _web_support import (
+    PASSWORDS,
+    add_users,
+    build_web_store,
+    client_for,
+    csrf_of,
+    live_server,
+    login,
+)
 from dnmwatch.privacy.audit import AuditLog
 from dnmwatch.web.app import PAGES, PUBLIC, WebConfig, create_app
 from dnmwatch.web.reader import QueryTimeout, StoreReader
@@ -37,15 +44,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(data_dir: Path) -> Iterator[str]:
     with live_server(WebConfig(data_dir, warm_bundle=False)) as srv:
         yield srv.url
-
-
-@contextmanager
-def client_for(url: str, role: str | None = None) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url, timeout=30) as client:
-        if role is not None:
-            resp = login(client, role)
-            assert resp.status_code == 303, resp.text
-        yield client
 
 
 def test_every_route_is_public_by_name_or_declares_a_permission() -> None:

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from markupsafe import escape
 
 from _channels_store import build_channels_store
-from _web_support import add_users, hostile_titles, live_server, login
+from _web_support import add_users, client_for, hostile_titles, live_server
 from dnmwatch.estimate.indicators import Scope
 from dnmwatch.privacy.disclosure import Rules
 from dnmwatch.report.build import ReportOptions, build_content
@@ -71,14 +69,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(data_dir: Path) -> Iterator[str]:
     with live_server(WebConfig(data_dir, warm_bundle=False)) as srv:
         yield srv.url
-
-
-@contextmanager
-def client_for(url: str, role: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url, timeout=30) as client:
-        resp = login(client, role)
-        assert resp.status_code == 303, resp.text
-        yield client
 
 
 def _section(html: str, key: str) -> str:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from dnmwatch.consolidate.feedback import normalise_text
+from dnmwatch.privacy.scrub import scrub_title
 from dnmwatch.store import Store
 
 MATCH_SLACK = timedelta(hours=2)
@@ -258,9 +259,13 @@ ReviewKey = tuple[str, float, str]
 
 
 def title_key(title: str | None) -> str:
-    """A title as letters and digits, case-folded: decoration, emoji and spacing do not count
-    (a source's extractor strips them, the truth keeps them)."""
-    return " ".join("".join(c if c.isalnum() else " " for c in (title or "").casefold()).split())
+    """A title as letters and digits, case-folded, scrubbed as extraction scrubs titles:
+    decoration, emoji and spacing do not count (a source's extractor strips them, the truth
+    keeps them), nor a buyer's nick or a contact detail ("Escrow refund paul59" is stored as
+    "Escrow refund [buyer]": the store must not hold it, so the truth's clear title cannot be
+    what the store is matched against). Idempotent on stored titles."""
+    text = scrub_title(title or "").text
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
 def _minute(moment: datetime) -> datetime:

@@ -52,7 +52,7 @@ from dnmwatch.normalise.rates_store import load_rate_table
 from dnmwatch.records import Counters
 from dnmwatch.store import Store
 
-BUILD_VERSION = "7"
+BUILD_VERSION = "8"
 """Bumped whenever a rule changes, so that the next build recomputes everything."""
 INPUT_TABLES = ("listing_observations", "vendor_observations", "feedback_observations",
                 "rates", "crawls", "pages")

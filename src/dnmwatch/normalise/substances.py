@@ -7,7 +7,9 @@ Rules (in this order; documented in ``docs/normalise.md``):
 2. Otherwise the earliest ``name`` term gives the substance. When several different substances
    are named, the market category breaks the tie if it names one of them.
 3. Otherwise ``slang`` terms (weak: "ice", "snow", "critical", "bars"): the market category wins
-   when it names a substance (including ``non_drug``), else the earliest slang term.
+   when it names a substance (including ``non_drug``); else, when it names only a drug class
+   ("Opioids", "Benzos"), the earliest slang term of a substance of that class ("Dope" is
+   heroin under Opioids, cannabis under Cannabis); else the earliest slang term.
 4. Otherwise a ``goods`` term (bags, scales, papers, tools, brands of goods, placeholders such
    as "custom listing" or "reserved for") makes it ``non_drug``, unless the market category
    names a drug and the title states a unit form ("Gucci pills 240mg" under Ecstasy).
@@ -71,6 +73,29 @@ def category_hint(market_category: str | None) -> str | None:
     return hint
 
 
+_CLASS_WORDS = {"opioid": "opioids", "opiate": "opioids", "benzo": "benzodiazepines",
+                "benzodiazepine": "benzodiazepines", "stimulant": "stimulants",
+                "psychedelic": "psychedelics", "dissociative": "dissociatives",
+                "depressant": "depressants", "steroid": "steroids_pied"}
+"""Market-category words naming a drug class (singular; a plural "s" is dropped) -> the
+taxonomy category."""
+
+
+def class_hint(market_category: str | None) -> str | None:
+    """The taxonomy category (drug class) a market category names, right-most word first:
+    "Drugs > Opioids" -> ``opioids``. Weaker than :func:`category_hint`: it only chooses
+    between the readings of an ambiguous slang word."""
+    if not market_category:
+        return None
+    hint: str | None = None
+    for token in tokenize(fold(market_category)):
+        found = _CLASS_WORDS.get(token) or _CLASS_WORDS.get(token[:-1] if token.endswith("s")
+                                                            else token)
+        if found is not None:
+            hint = found
+    return hint
+
+
 @dataclass(frozen=True, slots=True)
 class SubstanceResult:
     """What the text says about the product, before quantities."""
@@ -94,10 +119,18 @@ def _pick_named(names: list[Match], hint: str | None) -> Match:
     return names[0]
 
 
-def _pick_slang(slang: list[Match], matches: list[Match]) -> Match:
-    """The earliest slang term, but not one that is also a form word when slang names several
-    substances: in "Crystal Molly" the word "crystal" (slang for meth, but also a form) is the
-    weaker evidence."""
+def _pick_slang(slang: list[Match], matches: list[Match], drug_class: str | None = None
+                ) -> Match:
+    """The earliest slang term of a substance of ``drug_class`` (the market category's drug
+    class) when there is one, else the earliest slang term, but not one that is also a form
+    word when slang names several substances: in "Crystal Molly" the word "crystal" (slang for
+    meth, but also a form) is the weaker evidence."""
+    if drug_class is not None:
+        table = taxonomy()
+        for m in slang:
+            entry = table.get(m.term.substance or "")
+            if entry is not None and entry.category == drug_class:
+                return m
     if len({m.term.substance for m in slang}) > 1:
         form_at = {m.token_index for m in matches if m.term.kind == "form"}
         for m in slang:
@@ -122,7 +155,7 @@ def classify(matches: list[Match], market_category: str | None = None) -> Substa
             substance = hint
             chosen = next((m for m in slang if m.term.substance == hint), None)
         else:
-            chosen = _pick_slang(slang, matches)
+            chosen = _pick_slang(slang, matches, class_hint(market_category))
     elif any(m.term.kind == "goods" for m in matches):
         # A weak non-drug word (a brand, "custom", "reserved") loses only to a market category
         # naming a drug when the title also states a unit form ("Gucci pills" under Ecstasy;

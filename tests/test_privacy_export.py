@@ -202,3 +202,31 @@ def test_median_price_per_gram_is_published_for_safe_cells(store: Store, tmp_pat
     assert not mdma["suppressed"] and mdma["median_eur_per_gram"] == statistics.median(prices)
     opioids = cell[("opioids", "2026-Q1")]  # 2 + 6 = 8 vendors: safe
     assert opioids["n_vendors"] == 8
+
+
+def test_sales_by_delivery_method_and_source_type(tmp_path: Path) -> None:
+    """The release carries delivery methods and source types (issue 11) as protected
+    aggregates: a cell of 6 vendors is published, one of 2 vendors is suppressed."""
+    with Store.open(tmp_path / "data") as s:
+        s.insert_rows("markets", [{"market": "alpha", "adapter": "dream",
+                                   "source_type": "marketplace"},
+                                  {"market": "tg:x", "adapter": "telegram-channel",
+                                   "source_type": "channel"}])
+        post = _sales("alpha", 1, "stimulants", 6)
+        drops = _sales("tg:x", 2, "cannabis", 2, 50)
+        for n, row in enumerate(post + drops):
+            row["listing_id"] = f"L{n}"
+        s.insert_rows("sales", post + drops)
+        s.insert_rows("listings", [
+            {"market": r["market"], "listing_id": r["listing_id"],
+             "delivery_method": "post" if r["market"] == "alpha" else "dead_drop"}
+            for r in post + drops])
+        out = tmp_path / "out"
+        export(s.connection, out, fmt="parquet", audit=AuditLog.for_data_dir(s.data_dir))
+    rows = pq.read_table(out / "sales_by_delivery_source_type_quarter.parquet").to_pylist()
+    cell = {(r["delivery_method"], r["source_type"], r["quarter"]): r for r in rows}
+    published = cell[("post", "marketplace", "2026-Q1")]
+    assert not published["suppressed"] and published["sales"] == 12
+    assert published["revenue_eur"] == sum(2 * (20.0 + v) for v in range(6))
+    hidden = cell[("dead_drop", "channel", "2026-Q1")]
+    assert hidden["suppressed"] and hidden["sales"] is None

@@ -95,6 +95,19 @@ TABLES: tuple[TableSpec, ...] = (
         "WHERE mass_g > 0 AND price_eur > 0 GROUP BY ALL",
         extra=("median_eur_per_gram",),
     ),
+    TableSpec(
+        "sales_by_delivery_source_type_quarter",
+        "Estimated sales and revenue by delivery method, type of source and quarter",
+        "SELECT coalesce(l.delivery_method, 'unknown') AS delivery_method, "  # noqa: S608 - constants only
+        f"coalesce(m.source_type, 'unknown') AS source_type, {_QUARTER} AS quarter, "
+        "s.vendor_id, sum(s.weight) AS sales, "
+        "sum(coalesce(s.price_eur, 0) * s.weight) AS revenue_eur "
+        "FROM sales s LEFT JOIN listings l ON l.market = s.market AND l.listing_id = s.listing_id "
+        "LEFT JOIN markets m ON m.market = s.market GROUP BY ALL",
+        ("delivery_method", "source_type", "quarter"),
+        ("sales", "revenue_eur"),
+        "quarter",
+    ),
 )
 
 FIELD_DOCS: dict[str, str] = {
@@ -104,6 +117,10 @@ FIELD_DOCS: dict[str, str] = {
     "category": "Substance category (dnmwatch taxonomy); 'unknown' when not recognised.",
     "substance": "Substance (dnmwatch taxonomy); 'unknown' when not recognised.",
     "ships_from": "Declared origin: ISO 3166-1 alpha-2, EU, WW (worldwide) or XX (undeclared).",
+    "delivery_method": "How the listing reaches the buyer (post, express_courier, dead_drop, "
+    "in_person, digital) from its title and delivery text; 'unknown' when not stated.",
+    "source_type": "Kind of source: marketplace, shop, forum or channel; 'unknown' when the "
+    "adapter is not known.",
     "n_vendors": "Distinct vendors contributing to the cell; empty when the cell is suppressed.",
     "sales": "Estimated number of transactions (each buyer feedback = one sale, times its "
     "weight); a lower bound. Empty when suppressed.",

@@ -6,11 +6,16 @@ with ``httpx`` it raises a deprecation warning on Starlette 1.x). Checks that th
 the report's own delivery and displacement tables cell for cell, honours the date and
 market filters, applies the viewer's disclosure control (areas and destinations with few
 vendors unnamed, sales cells suppressed), escapes hostile delivery areas, says in a sentence
-when there is no delivery data or no closure, and is linked from the navigation.
+when there is no delivery data or no closure, and is linked from the navigation. Then the
+``window`` option (days before / after a closure) and the CSV download of each table: the
+cells a viewer sees, suppressed cells empty, audited, formula-like text neutralised.
 """
 
 from __future__ import annotations
 
+import csv
+import html as htmllib
+import io
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,9 +25,11 @@ import pytest
 from markupsafe import escape
 
 from _channels_store import build_channels_store
-from _web_support import add_users, client_for, hostile_titles, live_server
+from _web_support import add_users, client_for, csrf_of, hostile_titles, live_server
 from dnmwatch.estimate.indicators import Scope
+from dnmwatch.privacy.audit import AuditLog
 from dnmwatch.privacy.disclosure import Rules
+from dnmwatch.privacy.export import escape_cell
 from dnmwatch.report.build import ReportOptions, build_content
 from dnmwatch.report.tables import Table
 from dnmwatch.store import Store
@@ -31,6 +38,8 @@ from dnmwatch.web.pages import OPEN
 
 NO_DELIVERY = "No delivery method is known for the listings in the selected scope"
 NO_CLOSURE = "No marketplace closed in the selected scope"
+FORMULA_AREA = "=cmd|' /C calc'!A0"
+"""A dead-drop area a spreadsheet would run: listed by 5 vendors, so a viewer sees it named."""
 
 
 def _hostile_areas() -> list[str]:
@@ -59,6 +68,22 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "delivery_area": area,
                 }
                 for i, area in enumerate(_hostile_areas())
+            ]
+            + [
+                {
+                    "market": "tg:weedchat",
+                    "listing_id": f"F{i}",
+                    "vendor_id": f"f{i}",
+                    "title": f"F{i}",
+                    "substance": "cannabis",
+                    "category": "cannabis",
+                    "ships_from": "DE",
+                    "first_seen": datetime(2020, 3, 5, 12),
+                    "last_seen": datetime(2020, 3, 6, 12),
+                    "delivery_method": "dead_drop",
+                    "delivery_area": FORMULA_AREA,
+                }
+                for i in range(5)
             ],
         )
     add_users(d)
@@ -216,3 +241,163 @@ def test_empty_states_are_explained(tmp_path: Path, kind: str) -> None:
         assert "data-chart" not in resp.text
     else:
         assert 'id="spec-delivery-market"' in resp.text
+
+
+def _dream_row(days: int, at_close: int, moved: int, new: int, share: str) -> str:
+    """The displacement row of dream's closure, 'any other source', on the analyst's page."""
+    return _row_html(
+        [
+            ("dream", ""),
+            ("2020-03-01", ""),
+            (str(days), "num"),
+            (str(at_close), "num"),
+            ("any other source", ""),
+            ("–", ""),
+            (str(moved), "num"),
+            (str(new), "num"),
+            (share, "num"),
+        ]
+    )
+
+
+def test_window_changes_the_displacement(server: str) -> None:
+    with client_for(server, "analyst") as c:
+        default = c.get("/channels").text
+        week = c.get("/channels?window=7&market=dream&market=shop:green&market=tg:weedchat")
+        month = c.get("/channels?window=30", headers={"x-partial": "1"})
+    assert week.status_code == 200 and month.status_code == 200
+    assert 'id="f-window" min="7" max="365" step="1" required value="90"' in default
+    # by hand (tests/_channels_store.py), 7 days: dream's v3 (last seen 2020-02-20) is not
+    # active before, so 3 actors at close (A1, v2, v4); after, A1 is on the channel (not new)
+    # and v2 on the shop (new), empire's e1 (2020-03-10) is too late: 2 of 3, 1 new
+    displacement = _section(week.text, "displacement")
+    assert _dream_row(7, 3, 2, 1, "66.7%") in displacement
+    assert "Vendors of closed markets, seen in the 7 days after the closure" in displacement
+    assert "<td>empire</td>" not in displacement
+    # 30 days: v3 is back, A1 reaches empire on day 9: as over 90 days, but 30 days observed
+    assert _dream_row(30, 4, 2, 1, "50.0%") in _section(month.text, "displacement")
+    assert "<td>empire</td>" in _section(month.text, "displacement")
+    assert _dream_row(62, 4, 2, 1, "50.0%") in _section(default, "displacement")
+    # the control keeps the other filters, and the download forms carry the window
+    assert 'id="f-window" min="7" max="365" step="1" required value="7"' in week.text
+    assert '<option value="dream" selected>' in week.text
+    assert 'name="window" value="7"' in _section(week.text, "displacement")
+    assert 'name="market" value="shop:green"' in _section(week.text, "delivery")
+
+
+@pytest.mark.parametrize("window", ["6", "366", "abc", "9.5", "-10", "1e2", "٣٠", "9" * 5000])
+def test_bad_window_is_refused(server: str, window: str) -> None:
+    with client_for(server, "analyst") as c:
+        page = c.get("/channels", params={"window": window})
+        token = csrf_of(c.get("/channels").text)
+        export = c.post(
+            "/export", data={"csrf_token": token, "window": window, "table": "displacement-0"}
+        )
+    assert page.status_code == 400 and "window must be a whole number" in page.text
+    assert export.status_code == 400
+
+
+def _page_tables(html: str) -> dict[str, tuple[list[str], list[list[tuple[str, str]]]]]:
+    """Each table of a page by title: header labels and rows of (text, class) cells."""
+    out = {}
+    for m in re.finditer(
+        r'<h3>([^<]*)</h3>\n(?:<p class="note">[^<]*</p>\n?)?(<table>.*?</table>)', html, re.S
+    ):
+        head = [htmllib.unescape(h) for h in re.findall(r"<th>(.*?)</th>", m.group(2))]
+        rows = [
+            [
+                (htmllib.unescape(text), cls)
+                for cls, text in re.findall(r'<td(?: class="(\w+)")?>(.*?)</td>', tr)
+            ]
+            for tr in re.findall(r"<tr>(<td.*?)</tr>", m.group(2), re.S)
+        ]
+        out[htmllib.unescape(m.group(1))] = (head, rows)
+    return out
+
+
+def _exports(data_dir: Path) -> list[dict[str, object]]:
+    return [e for e in AuditLog.for_data_dir(data_dir).entries() if e["action"] == "export"]
+
+
+@pytest.mark.parametrize("query", ["", "?window=30&market=dream&market=tg:weedchat"])
+def test_csv_downloads_are_the_viewer_cells(server: str, data_dir: Path, query: str) -> None:
+    with client_for(server, "viewer") as c:
+        viewer = c.get(f"/channels{query}").text
+        assert 'id="download-' not in viewer  # viewers may not export (GRANTS["export"])
+        assert (
+            c.post(
+                "/export", data={"csrf_token": csrf_of(viewer), "table": "delivery-0"}
+            ).status_code
+            == 403
+        )
+    shown = _page_tables(viewer)
+    with client_for(server, "analyst") as c:
+        page = c.get(f"/channels{query}").text
+        keys = re.findall(
+            r'<form class="export" method="post" action="/export" '
+            r'id="export-([\w-]+)">',
+            page,
+        )
+        assert keys == [
+            "delivery-0",
+            "delivery-1",
+            "delivery-2",
+            "delivery-3",
+            "displacement-0",
+            "displacement-1",
+        ]
+        form = re.findall(
+            r'<input type="hidden" name="(\w+)" value="([^"]*)">',
+            page.split('id="export-delivery-0">')[1].split("</form>")[0],
+        )
+        fields: dict[str, list[str]] = {}
+        for name, value in form:
+            fields.setdefault(name, []).append(value)
+        assert fields["table"] == ["delivery-0"]
+        before = len(_exports(data_dir))
+        answers = {k: c.post("/export", data={**fields, "table": [k]}) for k in keys}
+    entries = _exports(data_dir)[before:]
+    assert len(entries) == len(keys) and AuditLog.for_data_dir(data_dir).verify().ok
+    floor = 10 if query else 5  # an ad-hoc slice: at least 10 vendors per cell
+    assert f"at least\n{floor} vendors per cell" in page
+    for key, entry in zip(keys, entries, strict=True):
+        resp = answers[key]
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+        assert f'filename="dnmwatch-channels-{key}.csv"' in resp.headers["content-disposition"]
+        details = entry["details"]
+        assert isinstance(details, dict) and entry["actor"] == "web:analyst"
+        assert details["min_vendors"] == floor and details["window_days"] == (30 if query else 90)
+        head, rows = shown[details["table"]]
+        got = list(csv.reader(io.StringIO(resp.text)))
+        assert got[0] == head and details["rows"] == len(rows) == len(got) - 1
+        assert got[1:] == [
+            [
+                "" if cls == "sup" else text if cls == "num" else escape_cell(text)
+                for text, cls in row
+            ]
+            for row in rows
+        ]
+        assert details["suppressed_cells"] == sum(cls == "sup" for r in rows for _, cls in r)
+    sales = list(csv.reader(io.StringIO(answers["delivery-0"].text)))
+    assert any(row[4] == "" for row in sales[1:])  # suppressed sales cells are empty
+    areas = answers["delivery-3"].text
+    assert "Kreuzberg" not in areas  # one vendor: pooled for a viewer, so in the CSV too
+    if not query:
+        # named for a viewer (5 vendors); the spreadsheet would read a formula: neutralised
+        named = [row[2] for row in csv.reader(io.StringIO(areas))]
+        assert f"'{FORMULA_AREA}" in named and FORMULA_AREA not in named
+
+
+def test_unknown_table_is_refused(server: str, data_dir: Path) -> None:
+    with client_for(server, "analyst") as c:
+        token = csrf_of(c.get("/channels").text)
+        before = len(_exports(data_dir))
+        for key in ("delivery-9", "overview", "../trends"):
+            resp = c.post("/export", data={"csrf_token": token, "table": key})
+            assert resp.status_code == 400
+        late = c.post(
+            "/export", data={"csrf_token": token, "from": "2021-01-01", "table": "displacement-0"}
+        )  # no closure in the slice
+        assert late.status_code == 400
+        assert c.post("/export", data={"table": "delivery-0"}).status_code == 403  # no CSRF
+    assert len(_exports(data_dir)) == before

@@ -27,6 +27,7 @@ from dnmwatch.privacy.disclosure import Rules
 from dnmwatch.store import Store
 from dnmwatch.web import pages as pg
 from dnmwatch.web import queries as q
+from dnmwatch.web.exports import channels_csv, export_rules, trend_csv
 from dnmwatch.web.filters import BREAKDOWNS, FilterError, Filters
 from dnmwatch.web.reader import QueryTimeout, StoreReader
 from dnmwatch.web.render import STATIC_TYPES, render, static_file
@@ -69,6 +70,8 @@ class PageSpec:
     template: str = "content/generic.html"
     intro: str = ""
     breakdowns: bool = False
+    window: bool = False
+    """Whether the filter form offers the displacement window (``window``, days)."""
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -116,7 +119,8 @@ PAGES: tuple[PageSpec, ...] = (
         "content/channels.html",
         intro="How listings reach the buyer, and where trade moved after a marketplace "
         "closed: the report's sections on delivery and displacement, for the selected dates "
-        "and markets.",
+        "and markets, with the chosen number of days before and after each closure.",
+        window=True,
     ),
     PageSpec("vendors", "Vendors", "/vendors", "view", pg.vendors, "content/vendors.html"),
     PageSpec(
@@ -157,6 +161,7 @@ def create_app(config: WebConfig) -> Starlette:
         ctx.setdefault("known_markets", [])
         ctx.setdefault("filters_form", False)
         ctx.setdefault("breakdowns", ())
+        ctx.setdefault("window_form", False)
         body = render(
             ctx["content_template"] if partial else "base.html",
             session=session,
@@ -222,8 +227,9 @@ def create_app(config: WebConfig) -> Starlette:
                 known_markets=known,
                 filters_form=True,
                 breakdowns=tuple(BREAKDOWNS) if spec.breakdowns else (),
+                window_form=spec.window,
                 can_export=allowed(session.role, "export"),
-                export_rules=config.export_rules,
+                export_rules=export_rules(f, config.min_vendors, config.dominance_pct),
             )
 
         handler.__name__ = f"page_{spec.name}"
@@ -255,21 +261,27 @@ def create_app(config: WebConfig) -> Starlette:
 
     @protected("export")
     async def export(request: Request, session: Any) -> Response:
-        from dnmwatch.web.exports import trend_csv
-
+        """CSV of the trend table, or of the channels table named by the ``table`` field;
+        protected with :func:`export_rules` for every role, and audited."""
         form = await request.form()
         params = {k: v for k, v in form.items() if isinstance(v, str)}
         markets = [m for m in form.getlist("market") if isinstance(m, str)]
+        table = params.get("table", "")
 
         def work() -> tuple[str, dict[str, Any]]:
             with reader.open() as store:
                 f = Filters.parse(params, markets, q.markets(store))
-                return trend_csv(store, f, config.export_rules)
+                rules = export_rules(f, config.min_vendors, config.dominance_pct)
+                if table:
+                    return channels_csv(store, f, rules, table)
+                return trend_csv(store, f, rules)
 
         try:
             text, details = await run_in_threadpool(work)
         except FilterError as exc:
             return PlainTextResponse(str(exc), status_code=400)
+        except QueryTimeout as exc:
+            return PlainTextResponse(str(exc), status_code=503)
         except StoreError as exc:
             return PlainTextResponse(str(exc), status_code=503)
         await run_in_threadpool(audit.append, _actor(session.username), "export", details)

@@ -1,8 +1,9 @@
 """The filters of the dashboard pages: parsed from the query string against allow-lists.
 
 Every value a browser can send is checked here before it reaches a query: dates must be ISO
-days, markets must exist in the store, the breakdown must be one of :data:`BREAKDOWNS`. The
-result is an :class:`~dnmwatch.estimate.indicators.Scope` (bound as SQL parameters downstream).
+days, markets must exist in the store, the breakdown must be one of :data:`BREAKDOWNS`, the
+displacement window a whole number of days in :data:`WINDOW_RANGE`. The result is an
+:class:`~dnmwatch.estimate.indicators.Scope` (bound as SQL parameters downstream).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from dnmwatch.estimate import indicators as ind
+from dnmwatch.report.build import ReportOptions
 
 BREAKDOWNS: Mapping[str, tuple[str, ...]] = {
     "substance": ("month", "substance"),
@@ -21,6 +23,13 @@ BREAKDOWNS: Mapping[str, tuple[str, ...]] = {
     "market": ("market", "month"),
 }
 """Trend breakdown -> dimensions of the protected sales table behind it."""
+
+
+WINDOW_DEFAULT: int = ReportOptions().displacement_days
+"""Days before and after a closure on the channels page unless chosen: the report's default."""
+
+WINDOW_RANGE = (7, 365)
+"""Accepted windows: under a week says nothing about displacement, over a year is no window."""
 
 
 class FilterError(ValueError):
@@ -36,12 +45,24 @@ def _day(value: str | None, name: str) -> date | None:
         raise FilterError(f"{name} must be a day like 2020-03-16") from None
 
 
+def _window(value: str | None) -> int:
+    if not value:
+        return WINDOW_DEFAULT
+    lo, hi = WINDOW_RANGE
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 3) or not lo <= int(text) <= hi:
+        raise FilterError(f"window must be a whole number of days from {lo} to {hi}")
+    return int(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     date_from: date | None = None
     date_to: date | None = None
     markets: tuple[str, ...] = ()
     breakdown: str = "substance"
+    window_days: int = WINDOW_DEFAULT
+    """Displacement window of the channels page (other pages ignore it)."""
 
     @classmethod
     def parse(
@@ -50,7 +71,8 @@ class Filters:
         markets: Iterable[str],
         known_markets: Sequence[str],
     ) -> Filters:
-        """Filters from query parameters (``from``, ``to``, ``market`` repeated, ``by``)."""
+        """Filters from query parameters (``from``, ``to``, ``market`` repeated, ``by``,
+        ``window``)."""
         chosen = tuple(sorted({m for m in markets if m}))
         unknown = [m for m in chosen if m not in known_markets]
         if unknown:
@@ -61,7 +83,7 @@ class Filters:
         lo, hi = _day(get.get("from"), "from"), _day(get.get("to"), "to")
         if lo and hi and lo > hi:
             raise FilterError("the first day is after the last day")
-        return cls(lo, hi, chosen, by)
+        return cls(lo, hi, chosen, by, _window(get.get("window")))
 
     @property
     def scope(self) -> ind.Scope:
@@ -80,5 +102,7 @@ class Filters:
         if self.date_to:
             pairs.append(("to", self.date_to.isoformat()))
         pairs += [("market", m) for m in self.markets]
+        if self.window_days != WINDOW_DEFAULT:
+            pairs.append(("window", str(self.window_days)))
         pairs += list(extra.items())
         return urlencode(pairs)

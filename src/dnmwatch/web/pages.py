@@ -19,10 +19,11 @@ from dnmwatch.report import blocks, charts, disclosed, sections_channels
 from dnmwatch.report import tables as t
 from dnmwatch.report.build import ReportOptions
 from dnmwatch.report.provenance import provenance_tables
+from dnmwatch.report.section import Section
 from dnmwatch.store import Store
 from dnmwatch.web import charts as wcharts
 from dnmwatch.web import queries as q
-from dnmwatch.web.filters import BREAKDOWNS, Filters
+from dnmwatch.web.filters import BREAKDOWNS, WINDOW_DEFAULT, Filters
 from dnmwatch.web.roles import Role, allowed
 
 VIEWER_MIN_VENDORS = 10
@@ -153,16 +154,18 @@ def markets(store: Store, f: Filters, rules: Rules, window_days: int = 30) -> Pa
     )
 
 
-DISPLACEMENT_DAYS: int = ReportOptions().displacement_days
+DISPLACEMENT_DAYS: int = WINDOW_DEFAULT
 """Window before and after a closure on the channels page: the report's default."""
 
 
-def channels(store: Store, f: Filters, rules: Rules, window_days: int = DISPLACEMENT_DAYS) -> Page:
+def channels(store: Store, f: Filters, rules: Rules, window_days: int | None = None) -> Page:
     """Delivery methods and cross-channel displacement (issue 11): the report's two sections
     themselves (:mod:`dnmwatch.report.sections_channels`), built for the page's filters and
     the viewer's ``rules``, so the dashboard cannot show other figures than the report. Each
-    section says in its intro when the store has no delivery data or no closure."""
-    opts = ReportOptions(scope=f.scope, rules=rules, displacement_days=window_days)
+    section says in its intro when the store has no delivery data or no closure. The window
+    is ``f.window_days`` (the page's ``window`` parameter) unless ``window_days`` is given."""
+    days = f.window_days if window_days is None else window_days
+    opts = ReportOptions(scope=f.scope, rules=rules, displacement_days=days)
     sections = [
         sections_channels.delivery_section(store, opts),
         sections_channels.displacement_section(store, opts),
@@ -170,8 +173,18 @@ def channels(store: Store, f: Filters, rules: Rules, window_days: int = DISPLACE
     return Page(
         [Chart(c.key, c.spec, c.empty) for s in sections for c in s.charts],
         [tb for s in sections for tb in s.tables],
-        {"sections": sections},
+        {"sections": sections, "window_days": days},
     )
+
+
+def table_key(section: str, index: int) -> str:
+    """The download name of a section's ``index``-th table (the page's forms send it)."""
+    return f"{section}-{index}"
+
+
+def keyed_tables(sections: list[Section]) -> dict[str, t.Table]:
+    """Every table of ``sections`` by :func:`table_key`: what the CSV export may serve."""
+    return {table_key(s.key, i): tb for s in sections for i, tb in enumerate(s.tables)}
 
 
 def vendors(store: Store, f: Filters, rules: Rules, role: Role) -> Page:

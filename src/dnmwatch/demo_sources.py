@@ -42,7 +42,7 @@ from dnmwatch.estimate.accuracy import (
 )
 from dnmwatch.privacy.keys import Pseudonymizer
 from dnmwatch.sim.channels import ChannelExport, generate_channel
-from dnmwatch.sim.model import World
+from dnmwatch.sim.model import MarketSpec, World
 from dnmwatch.sim.server.forum_board import Board, ForumSpec
 from dnmwatch.sim.server.index import MarketIndex
 from dnmwatch.sim.server.sites import ShopSpec, SiteServer, SiteSpec
@@ -93,12 +93,12 @@ class DemoSources:
         self.board = server.boards[self.forum.site]
 
 
-def _takedown(world: World) -> str:
+def _takedown(world: World) -> MarketSpec:
     """The market taken down first (else the first to close, else the first market)."""
     specs = world.config.markets
     closed = sorted((s for s in specs if s.end_day is not None),
                     key=lambda s: (s.end_kind != "takedown", s.end_day or 0, s.name))
-    return (closed or list(specs))[0].name
+    return (closed or list(specs))[0]
 
 
 SHOP_BRANDS = ("Green Leaf Store", "Nordic Apotheke", "Candy Cloud", "Blue Lotus Shop",
@@ -123,7 +123,7 @@ def choose_shop(world: World) -> ShopSpec:
     stays to the end, and has the most listings; ties by handle. Only accounts with a PGP key
     qualify: the shop trades under a brand name (:data:`SHOP_BRANDS`), not the handle, so that
     no vendor handle becomes a source name in clear, and the key is what links it."""
-    closed, alive = _takedown(world), set(_survivors(world))
+    closed, alive = _takedown(world).name, set(_survivors(world))
     vendors = world.table("vendors").to_pylist()
     on_closed = {v["actor_id"]: v["vendor_handle"] for v in vendors if v["market"] == closed}
     counts = _listing_counts(world)
@@ -151,7 +151,7 @@ def choose_forum(world: World, shop: ShopSpec | None = None) -> ForumSpec:
 
 def channel_handles(world: World, n: int = CHANNEL_FROM_CLOSED) -> list[str]:
     """The ``n`` vendors of the taken-down market with the most listings (ties by handle)."""
-    closed = _takedown(world)
+    closed = _takedown(world).name
     counts = _listing_counts(world)
     handles = sorted({v for m, v in counts if m == closed}, key=lambda h: (-counts[(closed, h)], h))
     return handles[:n]
@@ -161,7 +161,7 @@ def write_channel(world: World, workdir: Path) -> tuple[ChannelExport, Path, lis
     """Generate the channel export, write it to ``WORKDIR/channel/result.json``; return it,
     its path, and which of its sellers sold on the taken-down market."""
     wanted = channel_handles(world)
-    closed = next(m for m in world.config.markets if m.name == _takedown(world))
+    closed = _takedown(world)
     export = generate_channel(world, name=CHANNEL_NAME, sellers=CHANNEL_SELLERS, handles=wanted,
                               handles_from_day=closed.end_day or 0)
     sellers = {o.vendor_handle for o in export.offers}

@@ -100,12 +100,14 @@ _DELIVERY_WORDS = re.compile(
     r"livraison|colis|envío|envio|correos|entrega|закладк\w*|клад\w*|магнит\w*|прикоп\w*|"
     r"тайник\w*|доставк\w*|почт\w*|посылк\w*|отправк\w*|курьер\w*|встреч\w*|"
     r"самовывоз\w*|из\s+рук\s+в\s+руки|сдэк|район\w*)(?![^\W\d_])")
-_DECOR = re.compile(r"[*~=#|•·►▶→⇒»«\ufe0f\u200d\u20e3]+|_+(?![^\W_])|(?<![^\W_])_+")
+_DECOR_MARKS = "*~=#•·►▶→⇒»«\ufe0f\u200d\u20e3"
+_EDGE_UNDERSCORES = r"|_+(?![^\W_])|(?<![^\W_])_+"
+_DECOR = re.compile(f"[{re.escape(_DECOR_MARKS)}|]+{_EDGE_UNDERSCORES}")
 """Decoration. An underscore inside a word stays: it may join a contact handle
 (``@shop_name``), which the scrubber must see whole to remove."""
-_DECOR_SOFT = re.compile(r"[*~=#•·►▶→⇒»«\ufe0f\u200d\u20e3]+|_+(?![^\W_])|(?<![^\W_])_+")
-"""Decoration of a delivery line; ``|`` stays, it separates statements ("Ships from UK |
-Stealth")."""
+_DECOR_SOFT = re.compile(f"[{re.escape(_DECOR_MARKS)}]+{_EDGE_UNDERSCORES}")
+"""Decoration of a delivery line: the same but ``|``, which separates statements there
+("Ships from UK | Stealth")."""
 _WORD = re.compile(r"[^\W_]+")
 
 

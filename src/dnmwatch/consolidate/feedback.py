@@ -146,9 +146,7 @@ class Cluster:
 
     @property
     def feedback_id(self) -> str:
-        f = self.first
-        key = "\x1f".join([f.market, f.listing_id or "", f.vendor_id or "", f.snapshot,
-                           f.source, str(f.offset), str(f.position), f.norm])
+        key = "\x1f".join(str(part) for part in self.identity)
         digest = "f_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
         return digest if not self.collision else f"{digest}~{self.collision}"
 

@@ -52,13 +52,24 @@ def protected_unit_prices(
     if not stats:
         return []
     dims = [*by, "unit"]
-    status = protect(contrib, dims, ["n"], additive=False, rules=rules).table.to_pylist()
-    hidden = {tuple(r[d] for d in dims): r["suppressed"] for r in status}
+    hidden = suppressed_cells(contrib, dims, ["n"], rules, additive=False)
     out = []
     for row in stats:
         sup = hidden.get(tuple(row[d] for d in dims), True)
-        out.append(_mask(row, sup, ["n", "vendors", "median_eur", "q1_eur", "q3_eur", "iqr_eur"]))
+        out.append(mask(row, sup, ["n", "vendors", "median_eur", "q1_eur", "q3_eur", "iqr_eur"]))
     return out
+
+
+def suppressed_cells(contrib: pa.Table, dims: Sequence[str], measures: Sequence[str],
+                     rules: Rules, *, period: str | None = None, additive: bool = True
+                     ) -> dict[tuple[Any, ...], bool]:
+    """Whether each ``dims`` cell of the vendor contributions ``contrib`` is suppressed, for
+    figures computed elsewhere (medians, shares) that take the status of the sales behind
+    them; no contributions, no cell."""
+    if contrib.num_rows == 0:
+        return {}
+    status = protect(contrib, dims, measures, period=period, additive=additive, rules=rules)
+    return {tuple(r[d] for d in dims): r["suppressed"] for r in status.table.to_pylist()}
 
 
 def protected_bands(
@@ -80,7 +91,7 @@ def protected_bands(
         # a band cell is as safe as its vendors: fewer than min_vendors -> hidden
         sup = sub_status.get(row["substance"], True) or row["vendors"] < rules.min_vendors
         out.append(
-            _mask(row, sup, ["sales", "revenue_eur", "vendors", "share_sales", "share_revenue"])
+            mask(row, sup, ["sales", "revenue_eur", "vendors", "share_sales", "share_revenue"])
         )
     return out
 
@@ -109,7 +120,7 @@ def protected_closures(
     out = []
     for row in ind.market_closures(store, scope, window_days).to_pylist():
         sup = min(row["vendors_before"], row["vendors_after"]) < rules.min_vendors
-        out.append(_mask(row, sup, ["sales_before", "sales_after"]))
+        out.append(mask(row, sup, ["sales_before", "sales_after"]))
     return out
 
 
@@ -133,11 +144,12 @@ def protected_event(
     ]
     out = []
     for row in rows:
-        out.append(_mask(row, bad.get(row["substance"], True), measures))
+        out.append(mask(row, bad.get(row["substance"], True), measures))
     return out
 
 
-def _mask(row: dict[str, Any], suppressed: bool, measures: Sequence[str]) -> dict[str, Any]:
+def mask(row: dict[str, Any], suppressed: bool, measures: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``row`` with ``suppressed`` set and, if so, its ``measures`` emptied."""
     out = dict(row)
     out["suppressed"] = suppressed
     if suppressed:

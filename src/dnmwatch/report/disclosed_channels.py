@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from dnmwatch.estimate import indicators as ind
-from dnmwatch.privacy.disclosure import Rules, protect
+from dnmwatch.privacy.disclosure import Rules
+from dnmwatch.report.disclosed import mask, suppressed_cells
 from dnmwatch.store import Store
 
 _SALES_MEASURES = ("sales", "share_sales", "revenue_eur", "share_revenue")
@@ -41,21 +42,11 @@ def protected_delivery(
     """:func:`~dnmwatch.estimate.indicators.delivery_methods` per ``by`` with sales, revenue
     and their shares hidden in unsafe cells (``suppressed``)."""
     rows = ind.delivery_methods(store, scope, by).to_pylist()
-    contrib = ind.delivery_contributions(store, scope, by)
     dims = [*by, "delivery_method"]
-    hidden: dict[tuple[Any, ...], bool] = {}
-    if contrib.num_rows:
-        status = protect(contrib, dims, ["sales", "revenue_eur"], rules=rules).table
-        hidden = {tuple(r[d] for d in dims): r["suppressed"] for r in status.to_pylist()}
-    out = []
-    for row in rows:
-        row = dict(row)
-        row["suppressed"] = hidden.get(tuple(row[d] for d in dims), False)
-        if row["suppressed"]:
-            for m in _SALES_MEASURES:
-                row[m] = None
-        out.append(row)
-    return out
+    hidden = suppressed_cells(ind.delivery_contributions(store, scope, by), dims,
+                              ["sales", "revenue_eur"], rules)
+    return [mask(row, hidden.get(tuple(row[d] for d in dims), False), _SALES_MEASURES)
+            for row in rows]
 
 
 def protected_areas(
@@ -128,12 +119,9 @@ def protected_shift(
     """Product shift per closure, substance and source type; the sales figures of each side
     hidden when that side's cell is unsafe (``<column>_suppressed`` per column)."""
     rows = ind.product_shift(store, scope, window_days).to_pylist()
-    contrib = ind.product_shift_contributions(store, scope, window_days)
     dims = ["market", "substance", "source_type", "side"]
-    hidden: dict[tuple[Any, ...], bool] = {}
-    if contrib.num_rows:
-        status = protect(contrib, dims, ["sales", "revenue_eur"], period="market", rules=rules)
-        hidden = {tuple(r[d] for d in dims): r["suppressed"] for r in status.table.to_pylist()}
+    hidden = suppressed_cells(ind.product_shift_contributions(store, scope, window_days), dims,
+                              ["sales", "revenue_eur"], rules, period="market")
     out = []
     for row in rows:
         row = dict(row)

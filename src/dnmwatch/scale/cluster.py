@@ -70,10 +70,6 @@ def run_or_raise(task: Task, ctx: Context, fn: TaskFn = run_task) -> TaskResult:
     return result
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
-
-
 class DaskRunner:
     """A :data:`~dnmwatch.sources.extract.Runner` that submits each task to a Dask client.
 
@@ -113,7 +109,7 @@ class DaskRunner:
             try:  # blocks while a result lost with its worker is computed again
                 result: TaskResult = future.result()
             except Exception as exc:  # retries and allowed worker deaths are used up
-                result = TaskResult(task, error=_describe(exc))
+                result = TaskResult.failed(task, exc)
             future.release()
             if queue:
                 n, nxt = queue.pop()

@@ -38,10 +38,6 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
 
 
-def _failed(task: Task, exc: BaseException) -> TaskResult:
-    return TaskResult(task, error=f"{type(exc).__name__}: {exc}"[:300])
-
-
 def _alone(task: Task, ctx: Context, fn: TaskFn) -> TaskResult:
     """Rule 2: the suspect in a pool of its own."""
     with _pool(1) as pool:
@@ -50,7 +46,7 @@ def _alone(task: Task, ctx: Context, fn: TaskFn) -> TaskResult:
         except BrokenProcessPool:
             return TaskResult(task, error=WORKER_DIED)
         except Exception as exc:  # any failure is the task's, quarantined
-            return _failed(task, exc)
+            return TaskResult.failed(task, exc)
 
 
 def pool_results(tasks: Sequence[Task], ctx: Context, workers: int,
@@ -75,7 +71,7 @@ def pool_results(tasks: Sequence[Task], ctx: Context, workers: int,
                         suspects.append(task)
                         continue
                     except Exception as exc:  # e.g. an unpicklable result
-                        result = _failed(task, exc)
+                        result = TaskResult.failed(task, exc)
                     yield result
             suspects.extend(pending.values())
         for task in suspects:

@@ -114,6 +114,12 @@ class TaskResult:
     """market -> (adapter, first capture, last capture) of the records written."""
     error: str | None = None
 
+    @classmethod
+    def failed(cls, task: Task, exc: BaseException) -> TaskResult:
+        """The result of a task that failed with ``exc`` (its type and message, bounded): what
+        the writer quarantines, whichever runner saw the failure."""
+        return cls(task, error=f"{type(exc).__name__}: {exc}"[:300])
+
 
 class _Spool:
     """Buffers rows per table and writes them to Parquet in batches."""
@@ -359,4 +365,4 @@ def run_task(task: Task, ctx: Context) -> TaskResult:
         check_context(ctx)
         return _Extractor(task, ctx).run()
     except Exception as exc:  # a bug or an I/O failure: report it, never kill the run
-        return TaskResult(task, error=f"{type(exc).__name__}: {exc}"[:300])
+        return TaskResult.failed(task, exc)

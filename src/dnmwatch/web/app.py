@@ -280,9 +280,7 @@ def create_app(config: WebConfig) -> Starlette:
             text, details = await run_in_threadpool(work)
         except FilterError as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        except QueryTimeout as exc:
-            return PlainTextResponse(str(exc), status_code=503)
-        except StoreError as exc:
+        except StoreError as exc:  # QueryTimeout included
             return PlainTextResponse(str(exc), status_code=503)
         await run_in_threadpool(audit.append, _actor(session.username), "export", details)
         return Response(

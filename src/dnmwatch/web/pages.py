@@ -23,7 +23,7 @@ from dnmwatch.report.section import Section
 from dnmwatch.store import Store
 from dnmwatch.web import charts as wcharts
 from dnmwatch.web import queries as q
-from dnmwatch.web.filters import BREAKDOWNS, WINDOW_DEFAULT, Filters
+from dnmwatch.web.filters import BREAKDOWNS, Filters
 from dnmwatch.web.roles import Role, allowed
 
 VIEWER_MIN_VENDORS = 10
@@ -154,17 +154,13 @@ def markets(store: Store, f: Filters, rules: Rules, window_days: int = 30) -> Pa
     )
 
 
-DISPLACEMENT_DAYS: int = WINDOW_DEFAULT
-"""Window before and after a closure on the channels page: the report's default."""
-
-
-def channels(store: Store, f: Filters, rules: Rules, window_days: int | None = None) -> Page:
+def channels(store: Store, f: Filters, rules: Rules) -> Page:
     """Delivery methods and cross-channel displacement (issue 11): the report's two sections
     themselves (:mod:`dnmwatch.report.sections_channels`), built for the page's filters and
     the viewer's ``rules``, so the dashboard cannot show other figures than the report. Each
     section says in its intro when the store has no delivery data or no closure. The window
-    is ``f.window_days`` (the page's ``window`` parameter) unless ``window_days`` is given."""
-    days = f.window_days if window_days is None else window_days
+    is ``f.window_days`` (the page's ``window`` parameter)."""
+    days = f.window_days
     opts = ReportOptions(scope=f.scope, rules=rules, displacement_days=days)
     sections = [
         sections_channels.delivery_section(store, opts),

@@ -160,6 +160,14 @@ def _dims(by: Sequence[str]) -> list[str]:
     return list(by)
 
 
+def _selected(names: Sequence[str]) -> tuple[list[str], str]:
+    """The output columns of dimensions ``names`` and their SQL select list (one constant
+    ``scope`` column when there is none, so that every query has a cell to group by)."""
+    if not names:
+        return ["scope"], "'all' AS scope"
+    return list(names), ", ".join(f"{DELIVERY_DIMENSIONS[d]} AS {d}" for d in names)
+
+
 def _inputs(scope: Scope) -> tuple[str, str]:
     listings = _LISTINGS_SQL.format(
         country=_COUNTRY.format(col="coalesce(upper(l.ships_from), 'XX')")
@@ -185,9 +193,7 @@ def delivery_methods(
     method's shares within the cell; ``countries`` restricts ships-from (ISO codes)."""
     names = _dims(by)
     listings, sales = _inputs(scope)
-    exprs = [f"{DELIVERY_DIMENSIONS[d]} AS {d}" for d in names]
-    dims = ", ".join(exprs) if exprs else "'all' AS scope"
-    cols = names or ["scope"]
+    cols, dims = _selected(names)
     sql = _METHODS_SQL.format(
         listings=listings,
         sales=sales,
@@ -215,10 +221,8 @@ def delivery_contributions(
 ) -> pa.Table:
     """One row per cell of ``by``, delivery method and vendor: sales and revenue, the input of
     disclosure control for :func:`delivery_methods`."""
-    names = _dims(by)
     _, sales = _inputs(scope)
-    exprs = [f"{DELIVERY_DIMENSIONS[d]} AS {d}" for d in names] or ["'all' AS scope"]
-    sql = _CONTRIB_SQL.format(sales=sales, dims=", ".join(exprs))
+    sql = _CONTRIB_SQL.format(sales=sales, dims=_selected(_dims(by))[1])
     return query(store, sql, _params(scope, countries))
 
 
